@@ -1,0 +1,15 @@
+"""Training backends behind one interface; only the selected one is ever imported."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+_MODULES = {"torch": "fairgate.backends.torch_backend"}
+
+
+def load_backend(framework: str) -> ModuleType:
+    """Import the backend module for ``framework`` (each exposes fit, predict_proba, save and load)."""
+    if framework not in _MODULES:
+        raise ValueError(f"unknown train.framework '{framework}'; allowed: {sorted(_MODULES)}")
+    return importlib.import_module(_MODULES[framework])

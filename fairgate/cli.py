@@ -1,0 +1,149 @@
+"""The `fairgate` command: run the flow, run one stage (what dvc.yaml calls), open the MLflow UI."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from fairgate.config import ConfigError, Params, load_params, parse_override
+from fairgate.errors import StageError
+from fairgate.stages import STAGES
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console(stderr=False)
+err = Console(stderr=True)
+PARAMS = "params.yaml"
+
+
+def _setup_logging(verbose: bool = False) -> None:
+    handler = RichHandler(console=err, show_path=False, show_time=False, markup=False)
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], format="%(message)s", force=True)
+    logging.getLogger("fairgate").setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+def project_root() -> Path:
+    """The nearest directory upwards holding dvc.yaml."""
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "dvc.yaml").exists():
+            return candidate
+    err.print("[red]fairgate: no dvc.yaml here or above; run from the project root[/]")
+    raise typer.Exit(2)
+
+
+def _fail(exc: Exception, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]fairgate failed[/] {exc}")
+    return typer.Exit(code)
+
+
+def write_params(root: Path, params_file: Path | None, overrides: list[str]) -> None:
+    """Persist what the user asked for into params.yaml (as `dvc exp run -S` does), keeping comments."""
+    from ruamel.yaml import YAML
+
+    target = root / PARAMS
+    if params_file is not None and params_file.resolve() != target.resolve():
+        shutil.copyfile(params_file, target)
+    if not overrides:
+        return
+    yaml = YAML()
+    data = yaml.load(target.read_text()) if target.exists() else {}
+    data = data or {}
+    for item in overrides:
+        path, value = parse_override(item)
+        node = data
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    with target.open("w") as handle:
+        yaml.dump(data, handle)
+
+
+@contextmanager
+def workspace_lock(root: Path):
+    """One `fairgate run` per workspace at a time; a second one exits with a clear message."""
+    lock_dir = root / ".fairgate"
+    lock_dir.mkdir(exist_ok=True)
+    with (lock_dir / "run.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            err.print("[red]fairgate: another `fairgate run` is using this workspace; wait for it to finish[/]")
+            raise typer.Exit(3) from None
+        yield
+
+
+@app.command()
+def run(
+    params: Annotated[Path | None, typer.Option("--params", help="params file to run with (copied to params.yaml)")] = None,
+    set_: Annotated[list[str] | None, typer.Option("-S", "--set", help="override a param: key.path=value (YAML)")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run the whole pipeline as a Prefect flow; stages DVC sees as up to date are skipped."""
+    _setup_logging(verbose)
+    root = project_root()
+    overrides = list(set_ or [])
+    try:
+        checked: Params = load_params(params or root / PARAMS, overrides)
+    except ConfigError as exc:
+        raise _fail(exc, 2) from None
+    with workspace_lock(root):
+        write_params(root, params, overrides)
+        os.chdir(root)
+        from flows.pipeline import pipeline
+
+        try:
+            pipeline(root=str(root), params=checked)
+        except StageError as exc:
+            raise _fail(exc) from None
+    from fairgate.infra.tracking import tracking_uri
+    from fairgate.summary import load_evidence, print_summary
+
+    print_summary(console, load_evidence(root), f"fairgate ui  (store: {tracking_uri(root)})")
+
+
+@app.command()
+def stage(name: Annotated[str, typer.Argument(help=f"one of: {', '.join(STAGES)}")]) -> None:
+    """Run one stage in this process; this is what each `cmd:` in dvc.yaml calls."""
+    _setup_logging()
+    if name not in STAGES:
+        raise _fail(ValueError(f"unknown stage '{name}'; stages are: {', '.join(STAGES)}"), 2)
+    root = project_root()
+    try:
+        params = load_params(root / PARAMS)
+    except ConfigError as exc:
+        raise _fail(exc, 2) from None
+    from fairgate.orchestrate import run_stage
+    from fairgate.stages.context import StageContext
+
+    try:
+        run_stage(StageContext.from_env(root, params), name)
+    except StageError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def ui(port: Annotated[int, typer.Option(help="port to serve on")] = 5000,
+       host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1") -> None:
+    """Serve the MLflow UI over this project's tracking store."""
+    from fairgate.infra.tracking import tracking_uri
+
+    root = project_root()
+    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", tracking_uri(root),
+               "--host", host, "--port", str(port)]
+    console.print(f"MLflow UI on http://{host}:{port} (Ctrl+C to stop)")
+    raise typer.Exit(subprocess.call(command, cwd=root))
+
+
+if __name__ == "__main__":
+    app()

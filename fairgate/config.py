@@ -1,0 +1,200 @@
+"""The typed, validated configuration loaded once from params.yaml."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class ConfigError(ValueError):
+    """A params file or override that cannot be used; the message names the key and the fix."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SyntheticConfig(_Strict):
+    rows: int = Field(50_000, ge=100)
+    seed: int = 42
+    bias: float = Field(0.0, ge=0.0, le=1.0)
+
+
+class DataConfig(_Strict):
+    source: str = "synthetic"
+    target: str = "income"
+    positive_label: str | int | bool = ">50K"
+    label_values: list[str | int | bool] | None = None
+    sensitive: list[str] = Field(default_factory=lambda: ["sex", "age_group"], min_length=1)
+    features: list[str] | None = None
+    categorical: list[str] | None = None
+    numeric: list[str] | None = None
+    drop: list[str] = Field(default_factory=list)
+    na_values: list[str] = Field(default_factory=list)
+    strip_whitespace: bool = True
+    label_map: dict[str, str] = Field(default_factory=dict)
+    synthetic: SyntheticConfig = SyntheticConfig()
+
+    @field_validator("source")
+    @classmethod
+    def _source_kind(cls, value: str) -> str:
+        if value != "synthetic" and not value.lower().endswith((".csv", ".parquet")):
+            raise ValueError("must be 'synthetic' or a path ending in .csv or .parquet")
+        return value
+
+
+class ValidateConfig(_Strict):
+    min_rows: int = Field(1000, ge=1)
+    min_group_rows: int = Field(30, ge=1)
+    max_null_fraction: float = Field(0.05, ge=0.0, le=1.0)
+    null_tolerance: dict[str, float] = Field(default_factory=dict)
+    ranges: dict[str, tuple[float | None, float | None]] = Field(default_factory=dict)
+    extra_columns: Literal["allow", "reject"] = "allow"
+
+    @field_validator("null_tolerance")
+    @classmethod
+    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in value.items() if not 0.0 <= v <= 1.0}
+        if bad:
+            raise ValueError(f"null tolerances must lie in [0, 1], got {bad}")
+        return value
+
+
+class PreprocessConfig(_Strict):
+    seed: int = 42
+    test_size: float = Field(0.2, gt=0.0, lt=0.5)
+    val_size: float = Field(0.1, gt=0.0, lt=0.5)
+
+
+class TrainConfig(_Strict):
+    framework: Literal["torch"] = "torch"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    hidden_sizes: list[int] = Field(default_factory=lambda: [64, 32], min_length=1)
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    learning_rate: float = Field(0.002, gt=0.0, le=1.0)
+    batch_size: int = Field(512, ge=1)
+    epochs: int = Field(15, ge=1)
+    patience: int = Field(3, ge=1)
+    seed: int = 42
+
+
+class EvaluateConfig(_Strict):
+    threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    calibration_bins: int = Field(10, ge=2)
+
+
+class GateConfig(_Strict):
+    min_accuracy: float = Field(0.75, ge=0.0, le=1.0)
+    min_roc_auc: float = Field(0.80, ge=0.0, le=1.0)
+    max_demographic_parity_difference: float = Field(0.10, ge=0.0, le=1.0)
+    max_equalized_odds_difference: float = Field(0.10, ge=0.0, le=1.0)
+    max_accuracy_drop: float = Field(0.01, ge=0.0, le=1.0)
+    max_roc_auc_drop: float = Field(0.01, ge=0.0, le=1.0)
+
+
+class PromoteConfig(_Strict):
+    model_name: str = Field("fairgate", min_length=1)
+    alias: str = Field("champion", min_length=1)
+
+
+class TrackingConfig(_Strict):
+    experiment: str = Field("fairgate", min_length=1)
+
+
+class Params(_Strict):
+    data: DataConfig = DataConfig()
+    validate_: ValidateConfig = Field(ValidateConfig(), alias="validate")
+    preprocess: PreprocessConfig = PreprocessConfig()
+    train: TrainConfig = TrainConfig()
+    evaluate: EvaluateConfig = EvaluateConfig()
+    gate: GateConfig = GateConfig()
+    promote: PromoteConfig = PromoteConfig()
+    tracking: TrackingConfig = TrackingConfig()
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _columns_consistent(self) -> Params:
+        data = self.data
+        if data.target in data.sensitive:
+            raise ValueError(f"data.sensitive must not contain the target column '{data.target}'")
+        dropped = set(data.drop) & (set(data.sensitive) | {data.target})
+        if dropped:
+            raise ValueError(f"data.drop removes required columns {sorted(dropped)}")
+        if self.preprocess.test_size + self.preprocess.val_size >= 0.8:
+            raise ValueError("preprocess.test_size + preprocess.val_size must leave at least 20% to train")
+        return self
+
+    @property
+    def validate_cfg(self) -> ValidateConfig:
+        return self.validate_
+
+    def section(self, name: str) -> dict[str, Any]:
+        """One params section as plain data, keyed as in params.yaml."""
+        return self.model_dump(mode="json", by_alias=True)[name]
+
+    def digest(self) -> str:
+        """A short, stable hash of every param, for tagging runs."""
+        payload = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """Split ``a.b=value`` into its key path and a YAML-parsed value."""
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"override '{item}' must look like key.path=value, as in `-S train.epochs=5`")
+    return key.strip().split("."), yaml.safe_load(raw) if raw.strip() else ""
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Return ``raw`` with each ``key.path=value`` override set, parsed as YAML."""
+    merged = json.loads(json.dumps(raw))
+    for item in overrides:
+        path, value = parse_override(item)
+        node = merged
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"override '{item}': '{part}' is a value, not a section")
+            node = child
+        node[path[-1]] = value
+    return merged
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"unknown key '{key}': remove it or check its spelling against README's params table"
+    if error["type"] == "literal_error":
+        return f"'{key}': {error['msg'].replace('Input should be', 'allowed values are')}"
+    return f"'{key}': {error['msg']} (got {error.get('input')!r})"
+
+
+def build_params(raw: dict[str, Any]) -> Params:
+    """Validate a params mapping, turning pydantic errors into one readable ConfigError."""
+    try:
+        return Params.model_validate(raw or {})
+    except ValidationError as exc:
+        lines = [_describe(e) for e in exc.errors()]
+        raise ConfigError("invalid params:\n  - " + "\n  - ".join(lines)) from None
+
+
+def load_params(path: Path, overrides: list[str] | None = None) -> Params:
+    """Load params.yaml (if present), apply overrides, and validate the result."""
+    raw: dict[str, Any] = {}
+    if path.exists():
+        try:
+            raw = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path} must hold a mapping of sections, got {type(raw).__name__}")
+    elif overrides is None:
+        raise ConfigError(f"params file {path} not found; run from the project root or pass --params")
+    return build_params(apply_overrides(raw, overrides or []))

@@ -1,0 +1,13 @@
+"""Errors that tell the user which stage failed, what was wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class StageError(RuntimeError):
+    """A stage cannot go on; ``problem`` names the column, key or value and ``fix`` says what to do."""
+
+    def __init__(self, stage: str, problem: str, fix: str) -> None:
+        self.stage = stage
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"[{stage}] {problem}\n  fix: {fix}")

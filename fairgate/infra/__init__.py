@@ -1,0 +1,1 @@
+"""Adapters' shared plumbing: files, lineage, tracking, registry and the DVC DAG."""

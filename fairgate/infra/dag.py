@@ -1,0 +1,35 @@
+"""The one DAG: dvc.yaml's stages, their staleness as DVC sees it, and recording them in dvc.lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+
+def stage_order(root: Path) -> list[str]:
+    """Stage names in dvc.yaml order (each stage's inputs come from stages before it)."""
+    spec = yaml.safe_load((root / "dvc.yaml").read_text()) or {}
+    return list(spec.get("stages", {}))
+
+
+class Dag:
+    """DVC's view of the workspace, used in-process so stages need not start a new interpreter."""
+
+    def __init__(self, root: Path) -> None:
+        from dvc.repo import Repo
+
+        self.root = root
+        self.repo = Repo(str(root))
+        self.stages = stage_order(root)
+
+    def changes(self, stage: str) -> list:
+        """What DVC says changed for this stage (empty when it is up to date)."""
+        return self.repo.status(targets=[stage]).get(stage, [])
+
+    def record(self, stage: str) -> None:
+        """Write the stage's deps and outs hashes to dvc.lock and cache its outputs, as `dvc repro` would."""
+        self.repo.commit(stage, force=True)
+
+    def close(self) -> None:
+        self.repo.close()

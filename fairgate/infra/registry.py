@@ -1,0 +1,62 @@
+"""The MLflow Model Registry: find the champion, register versions idempotently, move the alias."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _client():
+    import mlflow
+
+    return mlflow.MlflowClient()
+
+
+def _missing(exc: Exception) -> bool:
+    code = getattr(exc, "error_code", "")
+    return code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE") or "not found" in str(exc).lower()
+
+
+def champion_version(name: str, alias: str) -> str | None:
+    """The version the alias points at, or None when there is no model or no alias yet."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(_client().get_model_version_by_alias(name, alias).version)
+    except MlflowException as exc:
+        if _missing(exc):
+            return None
+        raise
+
+
+def load_version(name: str, version: str) -> Any:
+    """Load a registered version as a pyfunc model (pinned by number, never by moving alias)."""
+    import mlflow.pyfunc
+
+    return mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+
+
+def register(name: str, model_uri: str, run_id: str, tags: dict[str, str]) -> str:
+    """Register the run's model, or return the version already registered for that run."""
+    from mlflow.exceptions import MlflowException
+
+    client = _client()
+    try:
+        client.get_registered_model(name)
+    except MlflowException as exc:
+        if not _missing(exc):
+            raise
+        client.create_registered_model(name, description="Models trained and gated by fairgate.")
+    for existing in client.search_model_versions(f"name='{name}' and run_id='{run_id}'"):
+        return str(existing.version)
+    version = client.create_model_version(name, model_uri, run_id=run_id, tags=tags)
+    return str(version.version)
+
+
+def tag_version(name: str, version: str, tags: dict[str, str]) -> None:
+    client = _client()
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+
+
+def set_alias(name: str, alias: str, version: str) -> None:
+    _client().set_registered_model_alias(name, alias, version)

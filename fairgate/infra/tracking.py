@@ -1,0 +1,121 @@
+"""MLflow tracking: the store location, the pipeline run every stage logs into, and its lineage tags."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fairgate.infra.lineage import lineage_tags
+
+if TYPE_CHECKING:
+    from fairgate.stages.context import StageContext
+
+log = logging.getLogger(__name__)
+DEFAULT_STORE = "mlflow.db"
+ARTIFACT_DIR = "mlartifacts"
+
+
+def tracking_uri(root: Path) -> str:
+    """MLFLOW_TRACKING_URI when set, else a SQLite file at the project root."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(root / DEFAULT_STORE).resolve()}"
+
+
+def configure(root: Path, experiment: str) -> str:
+    """Point MLflow at the store and make sure the experiment exists; return its id."""
+    import mlflow
+
+    uri = tracking_uri(root)
+    mlflow.set_tracking_uri(uri)
+    existing = mlflow.get_experiment_by_name(experiment)
+    if existing is not None:
+        return existing.experiment_id
+    location = (root / ARTIFACT_DIR).resolve().as_uri() if uri.startswith("sqlite:") else None
+    try:
+        return mlflow.create_experiment(experiment, artifact_location=location)
+    except Exception:  # another process created it first
+        found = mlflow.get_experiment_by_name(experiment)
+        if found is None:
+            raise
+        return found.experiment_id
+
+
+def _tags(ctx: StageContext, stage: str) -> dict[str, str]:
+    tags = lineage_tags(ctx.root)
+    tags["params.digest"] = ctx.params.digest()
+    tags[f"fairgate.stage.{stage}"] = "ran"
+    if ctx.flow_run_id:
+        tags["prefect.flow_run_id"] = ctx.flow_run_id
+    return tags
+
+
+def new_run(ctx: StageContext, name: str) -> str:
+    """Create a FINISHED-on-exit run in the configured experiment and return its id."""
+    import mlflow
+
+    experiment_id = configure(ctx.root, ctx.params.tracking.experiment)
+    client = mlflow.MlflowClient()
+    run = client.create_run(experiment_id, run_name=name, tags={"fairgate.pipeline": "true"})
+    client.set_terminated(run.info.run_id, "FINISHED")
+    return run.info.run_id
+
+
+@contextmanager
+def stage_run(ctx: StageContext, stage: str, run_id: str | None = None) -> Iterator[Any]:
+    """Open the MLflow run a stage logs into: ``run_id``, else the pipeline run, else a new one.
+
+    On an exception the run is marked FAILED and the exception propagates.
+    """
+    import mlflow
+
+    configure(ctx.root, ctx.params.tracking.experiment)
+    chosen = run_id or ctx.pipeline_run_id()
+    with mlflow.start_run(run_id=chosen) as run:
+        mlflow.set_tags(_tags(ctx, stage))
+        yield run
+
+
+def _log_batch(rows: list[tuple[str, Any, int]]) -> None:
+    import mlflow
+    from mlflow.entities import Metric
+
+    stamp = int(time.time() * 1000)
+    batch = [Metric(key, float(value), stamp, step) for key, value, step in rows
+             if value is not None and math.isfinite(float(value))]
+    for start in range(0, len(batch), 1000):  # the store's per-call limit
+        mlflow.MlflowClient().log_batch(mlflow.active_run().info.run_id, metrics=batch[start:start + 1000])
+
+
+def log_flat_metrics(metrics: dict[str, Any], prefix: str = "") -> None:
+    """Log many metrics in one batched call (no round trip per metric)."""
+    _log_batch([(f"{prefix}{k}", v, 0) for k, v in metrics.items()])
+
+
+def log_history(history: list[dict[str, float]], keys: tuple[str, ...]) -> None:
+    """Log per-epoch curves, every epoch and key in one batched call."""
+    _log_batch([(key, record[key], int(record["epoch"])) for record in history for key in keys])
+
+
+def log_params_flat(section: str, values: dict[str, Any]) -> None:
+    import mlflow
+
+    flat = {f"{section}.{k}": v for k, v in _flatten(values).items()}
+    existing = mlflow.get_run(mlflow.active_run().info.run_id).data.params
+    fresh = {k: str(v)[:6000] for k, v in flat.items() if k not in existing}
+    if fresh:
+        mlflow.log_params(fresh)
+
+
+def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and value:
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out

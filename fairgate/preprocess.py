@@ -1,0 +1,138 @@
+"""Deterministic stratified splits and a small, transparent, JSON-serialisable preprocessor."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fairgate.config import PreprocessConfig
+from fairgate.contract import Schema
+
+MISSING = "__missing__"
+
+
+@dataclass(frozen=True)
+class Splits:
+    train: pd.DataFrame
+    val: pd.DataFrame
+    test: pd.DataFrame
+
+
+def split(frame: pd.DataFrame, schema: Schema, cfg: PreprocessConfig) -> Splits:
+    """Split rows into train/val/test, stratified by label and by every sensitive group.
+
+    Within each stratum rows are ranked by a seeded uniform draw; the first ``test_size`` share goes to
+    test and the next ``val_size`` share to validation, so proportions hold in every stratum.
+    """
+    keys = [schema.target, *schema.sensitive]
+    stratum = frame.groupby(keys, sort=True, dropna=False, observed=True).ngroup().to_numpy()
+    draw = np.random.default_rng(cfg.seed).random(len(frame))
+    order = np.lexsort((draw, stratum))
+    sorted_strata = stratum[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_strata)) + 1]
+    sizes = np.diff(np.r_[starts, len(order)])
+    rank = np.arange(len(order)) - np.repeat(starts, sizes)
+    share = np.empty(len(frame))
+    share[order] = (rank + 0.5) / np.repeat(sizes, sizes)
+    test = share < cfg.test_size
+    val = ~test & (share < cfg.test_size + cfg.val_size)
+    train = ~(test | val)
+    return Splits(
+        train=frame.loc[train].reset_index(drop=True),
+        val=frame.loc[val].reset_index(drop=True),
+        test=frame.loc[test].reset_index(drop=True),
+    )
+
+
+@dataclass
+class Preprocessor:
+    """Median imputation and standard scaling for numeric columns, one-hot for categorical ones.
+
+    Categories unseen in training encode as all zeros, so new values at scoring time never fail.
+    """
+
+    numeric: list[str]
+    categorical: list[str]
+    medians: list[float] = field(default_factory=list)
+    means: list[float] = field(default_factory=list)
+    scales: list[float] = field(default_factory=list)
+    categories: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def feature_names(self) -> list[str]:
+        names = list(self.numeric)
+        for column in self.categorical:
+            names += [f"{column}={value}" for value in self.categories[column]]
+        return names
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """Encode raw rows as a float32 matrix in ``feature_names`` order."""
+        blocks = []
+        if self.numeric:
+            values = frame[self.numeric].to_numpy(dtype=np.float64, na_value=np.nan)
+            values = np.where(np.isnan(values), np.asarray(self.medians), values)
+            blocks.append((values - np.asarray(self.means)) / np.asarray(self.scales))
+        for column in self.categorical:
+            cats = self.categories[column]
+            codes = pd.Categorical(_as_category_text(frame[column]), categories=cats).codes
+            onehot = np.zeros((len(frame), len(cats)), dtype=np.float32)
+            seen = codes >= 0
+            onehot[np.flatnonzero(seen), codes[seen]] = 1.0
+            blocks.append(onehot)
+        return np.hstack(blocks).astype(np.float32) if blocks else np.zeros((len(frame), 0), np.float32)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Preprocessor:
+        return cls(**json.loads(text))
+
+    def save(self, path: Path) -> None:
+        path.write_text(self.to_json())
+
+    @classmethod
+    def load(cls, path: Path) -> Preprocessor:
+        return cls.from_json(path.read_text())
+
+
+def _as_category_text(series: pd.Series) -> pd.Series:
+    return series.astype("str").mask(series.isna(), MISSING)
+
+
+def fit_preprocessor(train: pd.DataFrame, schema: Schema) -> Preprocessor:
+    """Learn imputation values, scaling and category lists from the training rows only."""
+    numeric, categorical = list(schema.numeric), list(schema.categorical)
+    values = train[numeric].to_numpy(dtype=np.float64, na_value=np.nan) if numeric else np.zeros((len(train), 0))
+    medians = np.nanmedian(values, axis=0) if numeric else np.zeros(0)
+    medians = np.where(np.isnan(medians), 0.0, medians)
+    filled = np.where(np.isnan(values), medians, values)
+    scales = filled.std(axis=0) if numeric else np.zeros(0)
+    return Preprocessor(
+        numeric=numeric,
+        categorical=categorical,
+        medians=medians.tolist(),
+        means=filled.mean(axis=0).tolist() if numeric else [],
+        scales=np.where(scales > 0, scales, 1.0).tolist(),
+        categories={c: sorted(_as_category_text(train[c]).unique().tolist()) for c in categorical},
+    )
+
+
+def encode_labels(frame: pd.DataFrame, schema: Schema) -> np.ndarray:
+    """1 where the target equals the positive label, else 0."""
+    return (frame[schema.target].astype("str") == schema.positive_label).to_numpy(dtype=np.int8)
+
+
+def label_leakage(features: np.ndarray, labels: np.ndarray, names: list[str], limit: float = 0.99) -> list[str]:
+    """Feature columns whose absolute correlation with the label reaches ``limit`` (a sign of leakage)."""
+    if len(labels) < 2 or labels.std() == 0:
+        return []
+    centred = features - features.mean(axis=0)
+    denom = centred.std(axis=0) * labels.std()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = (centred * (labels - labels.mean())[:, None]).mean(axis=0) / denom
+    return [names[i] for i in np.flatnonzero(np.nan_to_num(np.abs(corr)) >= limit)]

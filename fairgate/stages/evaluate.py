@@ -1,0 +1,82 @@
+"""evaluate: score the candidate on the test rows; write metrics, fairness and plots; log them."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairgate import evaluate as core
+from fairgate import plots
+from fairgate.bundle import ModelBundle
+from fairgate.config import Params
+from fairgate.contract import Schema, resolve_schema
+from fairgate.errors import StageError
+from fairgate.infra import files, tracking
+from fairgate.preprocess import encode_labels
+from fairgate.stages import paths
+from fairgate.stages.context import StageContext
+
+log = logging.getLogger(__name__)
+
+
+def load_test(ctx: StageContext) -> tuple[pd.DataFrame, Schema]:
+    test = pd.read_parquet(ctx.path(paths.PROCESSED) / paths.TEST)
+    return test, resolve_schema(ctx.params.data, list(test.columns), test.dtypes)
+
+
+def score(predict_proba: Callable[[pd.DataFrame], np.ndarray], test: pd.DataFrame, schema: Schema,
+          params: Params) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """One model's evaluation report on the raw test rows, with the labels and probabilities behind it."""
+    proba = np.asarray(predict_proba(test), dtype=np.float64).reshape(-1)
+    y = encode_labels(test, schema)
+    return core.evaluate(y, proba, test[list(schema.sensitive)], params.evaluate), y, proba
+
+
+def flat_metrics(report: dict[str, Any]) -> dict[str, float]:
+    """Headline metrics plus each sensitive feature's fairness gaps, as one flat mapping."""
+    flat = dict(report["metrics"])
+    for feature, fairness in report["fairness"].items():
+        for key in ("demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference"):
+            flat[f"{key}.{feature}"] = fairness[key]
+    return flat
+
+
+def _write_plots(ctx: StageContext, folder: Path, report: dict[str, Any], y, proba, bins: int) -> None:
+    roc, calibration = core.roc_points(y, proba), core.calibration_points(y, proba, bins)
+    files.write_atomic(ctx.path(paths.EVAL_ROC), lambda tmp: roc.to_csv(tmp, index=False))
+    files.write_atomic(ctx.path(paths.EVAL_CALIBRATION), lambda tmp: calibration.to_csv(tmp, index=False))
+    plots.roc_figure(roc, report["metrics"]["roc_auc"], folder / "roc.png")
+    plots.calibration_figure(calibration, report["metrics"]["ece"], folder / "calibration.png")
+    for feature, fairness in report["fairness"].items():
+        plots.group_figure(feature, fairness, folder / f"groups_{feature}.png")
+
+
+def run(ctx: StageContext) -> dict[str, Any]:
+    test, schema = load_test(ctx)
+    absent = [c for c in schema.sensitive if test[c].nunique() < 2]
+    if absent:
+        raise StageError("evaluate", f"the test split has fewer than two groups of {absent}",
+                         "supply more rows per group or lower preprocess.test_size")
+    bundle = ModelBundle.load(ctx.path(paths.CANDIDATE))
+    report, y, proba = score(bundle.predict_proba, test, schema, ctx.params)
+    with files.atomic_dir(ctx.path(paths.EVAL_PLOTS)) as folder:
+        _write_plots(ctx, folder, report, y, proba, ctx.params.evaluate.calibration_bins)
+    files.write_json(ctx.path(paths.EVAL_REPORT), report)
+    files.write_json(ctx.path(paths.EVAL_METRICS), flat_metrics(report))
+
+    train_run = files.read_json(ctx.path(paths.TRAIN_RUN))["run_id"]
+    with tracking.stage_run(ctx, "evaluate", run_id=train_run):
+        import mlflow
+
+        tracking.log_flat_metrics({f"test.{k}": v for k, v in flat_metrics(report).items()})
+        mlflow.log_artifact(str(ctx.path(paths.EVAL_REPORT)), "evaluate")
+        mlflow.log_artifacts(str(ctx.path(paths.EVAL_PLOTS)), "evaluate/plots")
+        for table in (paths.EVAL_ROC, paths.EVAL_CALIBRATION):
+            mlflow.log_artifact(str(ctx.path(table)), "evaluate")
+    log.info("evaluate: accuracy %.4f, ROC AUC %.4f", report["metrics"]["accuracy"], report["metrics"]["roc_auc"])
+    return report

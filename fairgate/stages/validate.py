@@ -1,0 +1,43 @@
+"""validate: check the raw snapshot against the GX suite generated from the params' data contract."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from fairgate import validate as core
+from fairgate.contract import resolve_schema
+from fairgate.errors import StageError
+from fairgate.infra import files, tracking
+from fairgate.stages import paths
+from fairgate.stages.context import StageContext
+
+log = logging.getLogger(__name__)
+
+
+def run(ctx: StageContext) -> dict[str, Any]:
+    frame = pd.read_parquet(ctx.path(paths.RAW))
+    schema = resolve_schema(ctx.params.data, list(frame.columns), frame.dtypes)
+    suite = core.raw_suite(schema, ctx.params.validate_cfg)
+    files.write_atomic(ctx.path(paths.RAW_SUITE), lambda tmp: core.save_suite(suite, tmp))
+    docs = ctx.path(paths.RAW_DOCS)
+    with files.atomic_dir(docs) as tmp_docs:
+        summary = core.run_suite(frame, suite, tmp_docs)
+    files.write_json(ctx.path(paths.RAW_REPORT), summary)
+    with tracking.stage_run(ctx, "validate"):
+        import mlflow
+
+        tracking.log_flat_metrics({"validate.failed_expectations": summary["failed"],
+                                   "validate.rows": summary["rows"]})
+        mlflow.log_artifact(str(ctx.path(paths.RAW_REPORT)), "validate")
+        mlflow.log_artifacts(str(docs), "validate/data_docs")
+        mlflow.set_tag("validate.success", str(summary["success"]).lower())
+    if not summary["success"]:
+        raise StageError("validate", f"{summary['failed']} of {summary['evaluated']} expectations failed "
+                         f"on {paths.RAW}:\n{core.describe_failures(summary)}",
+                         f"fix the data or the contract in params.yaml (data.*, validate.*); "
+                         f"details in {paths.RAW_REPORT} and {paths.RAW_DOCS}/index.html")
+    log.info("validate: %d expectations passed on %d rows", summary["evaluated"], summary["rows"])
+    return summary

@@ -1,0 +1,63 @@
+"""The end-of-run summary for people: metrics, fairness per group, verdict, champion, where to look."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from fairgate.infra import files
+from fairgate.render import decision_markdown
+from fairgate.stages import paths
+from fairgate.stages.context import StageContext
+
+
+def load_evidence(root: Path) -> dict[str, Any]:
+    """The latest decision, evaluation report and promotion outcome found in the workspace."""
+    evidence: dict[str, Any] = {}
+    for key, relative in (("decision", paths.DECISION), ("report", paths.EVAL_REPORT),
+                          ("promotion", paths.PROMOTION), ("train", paths.TRAIN_REPORT)):
+        path = root / relative
+        evidence[key] = files.read_json(path) if path.exists() else None
+    return evidence
+
+
+def decision_markdown_for(ctx: StageContext) -> str:
+    evidence = load_evidence(ctx.root)
+    markdown = decision_markdown(evidence["decision"], evidence["report"])
+    promotion = evidence["promotion"]
+    if promotion:
+        markdown += (f"\n## Promotion\n\nVersion {promotion['version']} of `{promotion['model_name']}`: "
+                     f"{'promoted to champion' if promotion['promoted'] else 'not promoted'}; "
+                     f"champion is version {promotion['champion']}.\n")
+    return markdown
+
+
+def print_summary(console: Console, evidence: dict[str, Any], ui_hint: str) -> None:
+    report, decision, promotion = evidence["report"], evidence["decision"], evidence["promotion"]
+    metrics = Table(title="Test metrics", show_header=False)
+    for name, value in report["metrics"].items():
+        metrics.add_row(name, f"{value:.4f}")
+    console.print(metrics)
+    for feature, fairness in report["fairness"].items():
+        groups = Table(title=f"Fairness by {feature}: DP diff {fairness['demographic_parity_difference']:.3f}, "
+                             f"EO diff {fairness['equalized_odds_difference']:.3f}")
+        for column in ("group", "count", "selection rate", "TPR", "FPR", "accuracy"):
+            groups.add_column(column)
+        for group, row in fairness["groups"].items():
+            groups.add_row(group, str(int(row["count"])), *(f"{row[k]:.3f}" for k in
+                                                            ("selection_rate", "tpr", "fpr", "accuracy")))
+        console.print(groups)
+    if decision["verdict"] == "pass":
+        console.print("[bold green]Gate: PASS[/] (every check passed)")
+    else:
+        console.print("[bold yellow]Gate: REJECTED[/] - the candidate was not promoted:")
+        for reason in decision["reasons"]:
+            console.print(f"  - {reason}")
+    if promotion:
+        moved = "promoted to champion" if promotion["promoted"] else "registered, not promoted"
+        console.print(f"Model '{promotion['model_name']}' version {promotion['version']}: {moved}. "
+                      f"Champion: version {promotion['champion'] or 'none'}.")
+    console.print(f"Review runs in the MLflow UI: {ui_hint}")

@@ -1,0 +1,29 @@
+"""The training pipeline flow: dvc.yaml's stages in order, then promote, then the decision artifact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow
+from prefect.runtime import flow_run
+
+from fairgate.config import Params
+from fairgate.infra.dag import Dag
+from fairgate.summary import decision_markdown_for
+from fairgate.stages.context import StageContext
+from tasks import stages as tasks
+
+
+@flow(name="fairgate-pipeline", log_prints=True)
+def pipeline(root: str, params: Params) -> dict[str, Any]:
+    """Run every stale stage, record it in dvc.lock, promote, and publish the gate decision."""
+    ctx = StageContext(root=Path(root), params=params, flow_run_id=str(flow_run.id), run_name="fairgate run")
+    dag = Dag(ctx.root)
+    try:
+        outcomes = {stage: tasks.stage_task(stage)(ctx, dag) for stage in dag.stages}
+    finally:
+        dag.close()
+    promotion = tasks.promote(ctx)
+    tasks.publish_decision(decision_markdown_for(ctx))
+    return {"stages": {name: outcome.ran for name, outcome in outcomes.items()}, "promotion": promotion}

@@ -1,0 +1,1 @@
+"""Prefect tasks: thin wrappers over the stage adapters (retries only where there is I/O to retry)."""
