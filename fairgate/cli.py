@@ -27,9 +27,14 @@ PARAMS = "params.yaml"
 
 
 def _setup_logging(verbose: bool = False) -> None:
+    """fairgate's own progress at INFO; the libraries' chatter only when asked for with --verbose."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
     handler = RichHandler(console=err, show_path=False, show_time=False, markup=False)
     logging.basicConfig(level=logging.WARNING, handlers=[handler], format="%(message)s", force=True)
     logging.getLogger("fairgate").setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("mlflow", "dvc", "great_expectations"):
+        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 def project_root() -> Path:
@@ -57,6 +62,7 @@ def write_params(root: Path, params_file: Path | None, overrides: list[str]) -> 
     if not overrides:
         return
     yaml = YAML()
+    yaml.preserve_quotes = True
     data = yaml.load(target.read_text()) if target.exists() else {}
     data = data or {}
     for item in overrides:

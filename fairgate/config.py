@@ -89,8 +89,8 @@ class EvaluateConfig(_Strict):
 
 
 class GateConfig(_Strict):
-    min_accuracy: float = Field(0.75, ge=0.0, le=1.0)
-    min_roc_auc: float = Field(0.80, ge=0.0, le=1.0)
+    min_accuracy: float = Field(0.78, ge=0.0, le=1.0)
+    min_roc_auc: float = Field(0.83, ge=0.0, le=1.0)
     max_demographic_parity_difference: float = Field(0.10, ge=0.0, le=1.0)
     max_equalized_odds_difference: float = Field(0.10, ge=0.0, le=1.0)
     max_accuracy_drop: float = Field(0.01, ge=0.0, le=1.0)

@@ -29,14 +29,18 @@ def run_stage(ctx: StageContext, stage: str) -> Any:
 
 
 def champion_moved(ctx: StageContext) -> bool:
-    """True when the gate's recorded comparison is against a champion that is no longer the champion."""
-    decision = ctx.path(paths.DECISION)
-    if not decision.exists():
+    """True when the gate compared against a champion that is no longer the champion.
+
+    A candidate that has itself become the champion does not count as a move.
+    """
+    decision, trained = ctx.path(paths.DECISION), ctx.path(paths.TRAIN_RUN)
+    if not decision.exists() or not trained.exists():
         return False
-    recorded = files.read_json(decision).get("champion_version")
     tracking.configure(ctx.root, ctx.params.tracking.experiment)
-    current = registry.champion_version(ctx.params.promote.model_name, ctx.params.promote.alias)
-    return recorded != current
+    current = registry.champion(ctx.params.promote.model_name, ctx.params.promote.alias)
+    if current is not None and current[1] == files.read_json(trained)["run_id"]:
+        return False
+    return files.read_json(decision).get("champion_version") != (current[0] if current else None)
 
 
 def run_if_stale(ctx: StageContext, dag: Dag, stage: str) -> StageOutcome:

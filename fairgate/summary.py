@@ -57,7 +57,8 @@ def print_summary(console: Console, evidence: dict[str, Any], ui_hint: str) -> N
         for reason in decision["reasons"]:
             console.print(f"  - {reason}")
     if promotion:
-        moved = "promoted to champion" if promotion["promoted"] else "registered, not promoted"
+        moved = ("promoted to champion" if promotion["promoted"] else
+                 "already the champion" if promotion.get("already_champion") else "registered, not promoted")
         console.print(f"Model '{promotion['model_name']}' version {promotion['version']}: {moved}. "
                       f"Champion: version {promotion['champion'] or 'none'}.")
     console.print(f"Review runs in the MLflow UI: {ui_hint}")

@@ -13,9 +13,9 @@ WORKCLASSES = np.array(["Private", "Self-emp", "Government", "Unemployed"])
 OCCUPATIONS = np.array(["Craft", "Sales", "Professional", "Service", "Clerical", "Managerial"])
 MARITAL = np.array(["Never-married", "Married", "Divorced", "Widowed"])
 
-_OCCUPATION_EFFECT = np.array([0.0, 0.2, 0.9, -0.6, -0.2, 1.0])
-_WORKCLASS_EFFECT = np.array([0.0, 0.4, 0.2, -1.2])
-_MARITAL_EFFECT = np.array([-0.5, 0.6, -0.2, -0.3])
+_OCCUPATION_EFFECT = np.array([0.0, 0.3, 1.3, -0.9, -0.3, 1.5])
+_WORKCLASS_EFFECT = np.array([0.0, 0.5, 0.3, -1.8])
+_MARITAL_EFFECT = np.array([-0.9, 0.9, -0.3, -0.5])
 _AGE_GROUP_BIAS = np.array([-1.0, 0.6, 0.4])
 _SEX_BIAS = np.array([-1.1, 1.1])
 
@@ -44,10 +44,10 @@ def generate(cfg: SyntheticConfig, target: str = "income", positive_label: str =
     capital_gain = np.where(has_gain, np.rint(rng.lognormal(8.5, 1.0, n)), 0.0).astype(np.int64)
 
     logit = (
-        -2.3
-        + 0.42 * (education_num - 10.0)
-        + 0.045 * (hours_per_week - 40.0)
-        + 1.6 * has_gain
+        -2.0
+        + 0.62 * (education_num - 10.0)
+        + 0.065 * (hours_per_week - 40.0)
+        + 2.4 * has_gain
         + _OCCUPATION_EFFECT[occupation]
         + _WORKCLASS_EFFECT[workclass]
         + _MARITAL_EFFECT[marital]

@@ -16,16 +16,23 @@ def _missing(exc: Exception) -> bool:
     return code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE") or "not found" in str(exc).lower()
 
 
-def champion_version(name: str, alias: str) -> str | None:
-    """The version the alias points at, or None when there is no model or no alias yet."""
+def champion(name: str, alias: str) -> tuple[str, str] | None:
+    """(version, run id) the alias points at, or None when there is no model or no alias yet."""
     from mlflow.exceptions import MlflowException
 
     try:
-        return str(_client().get_model_version_by_alias(name, alias).version)
+        found = _client().get_model_version_by_alias(name, alias)
     except MlflowException as exc:
         if _missing(exc):
             return None
         raise
+    return str(found.version), str(found.run_id)
+
+
+def champion_version(name: str, alias: str) -> str | None:
+    """The version the alias points at, or None."""
+    found = champion(name, alias)
+    return found[0] if found else None
 
 
 def load_version(name: str, version: str) -> Any:

@@ -21,8 +21,10 @@ def run(ctx: StageContext) -> dict[str, Any]:
     name, alias = ctx.params.promote.model_name, ctx.params.promote.alias
     tracking.configure(ctx.root, ctx.params.tracking.experiment)
 
-    before = registry.champion_version(name, alias)
-    if before != decision["champion_version"]:
+    current = registry.champion(name, alias)
+    before = current[0] if current else None
+    already_champion = current is not None and current[1] == trained["run_id"]
+    if not already_champion and before != decision["champion_version"]:
         raise StageError("promote", f"the champion moved from {decision['champion_version']} to {before} "
                          "after the gate compared against it",
                          "run `fairgate run` again; the gate will compare the candidate with the new champion")
@@ -31,13 +33,14 @@ def run(ctx: StageContext) -> dict[str, Any]:
     version = registry.register(name, trained["model_uri"], trained["run_id"],
                                 tags=verdict_tags | lineage_tags(ctx.root))
     registry.tag_version(name, version, verdict_tags)
-    promoted = decision["verdict"] == "pass" and before != version
+    promoted = decision["verdict"] == "pass" and not already_champion
     if promoted:
         registry.set_alias(name, alias, version)
     champion = version if promoted else before
     outcome = {
         "model_name": name, "version": version, "verdict": decision["verdict"], "promoted": promoted,
-        "previous_champion": before, "champion": champion, "reasons": decision["reasons"],
+        "already_champion": already_champion, "previous_champion": before, "champion": champion,
+        "reasons": decision["reasons"],
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     files.write_json(ctx.path(paths.PROMOTION), outcome)

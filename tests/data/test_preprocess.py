@@ -1,0 +1,55 @@
+import numpy as np
+import pandas as pd
+
+from fairgate.preprocess import Preprocessor, encode_labels, fit_preprocessor, label_leakage, split
+
+
+def test_split_is_deterministic_disjoint_and_stratified(raw, schema, params):
+    a = split(raw, schema, params.preprocess)
+    b = split(raw, schema, params.preprocess)
+    assert a.test.equals(b.test)
+    assert len(a.train) + len(a.val) + len(a.test) == len(raw)
+    overall = (raw["income"] == ">50K").mean()
+    for part in (a.train, a.val, a.test):
+        assert abs((part["income"] == ">50K").mean() - overall) < 0.01
+    for column in schema.sensitive:
+        shares = raw[column].value_counts(normalize=True)
+        test_shares = a.test[column].value_counts(normalize=True)
+        assert (shares - test_shares).abs().max() < 0.01
+    assert abs(len(a.test) / len(raw) - params.preprocess.test_size) < 0.01
+
+
+def test_preprocessor_fits_on_train_only_and_handles_unseen_categories(raw, schema, params):
+    splits = split(raw, schema, params.preprocess)
+    prep = fit_preprocessor(splits.train, schema)
+    X = prep.transform(splits.train)
+    assert X.shape == (len(splits.train), len(prep.feature_names))
+    numeric = X[:, : len(schema.numeric)]
+    assert np.allclose(numeric.mean(axis=0), 0, atol=1e-4)
+    unseen = splits.test.head(3).copy()
+    unseen["occupation"] = "Astronaut"
+    unseen.loc[unseen.index[0], "hours_per_week"] = np.nan
+    encoded = prep.transform(unseen)
+    assert np.isfinite(encoded).all()
+    cols = [i for i, n in enumerate(prep.feature_names) if n.startswith("occupation=")]
+    assert encoded[:, cols].sum() == 0
+
+
+def test_preprocessor_round_trips_through_json(raw, schema):
+    prep = fit_preprocessor(raw, schema)
+    again = Preprocessor.from_json(prep.to_json())
+    assert np.array_equal(prep.transform(raw.head(50)), again.transform(raw.head(50)))
+
+
+def test_label_encoding_and_leakage_detection(raw, schema):
+    y = encode_labels(raw, schema)
+    assert set(np.unique(y)) == {0, 1}
+    X = np.column_stack([np.random.default_rng(0).normal(size=len(y)), y.astype(float)])
+    assert label_leakage(X, y, ["noise", "copy_of_label"]) == ["copy_of_label"]
+
+
+def test_numeric_missing_values_impute_with_train_median(schema):
+    train = pd.DataFrame({c: ["a", "b", "a"] for c in schema.categorical}
+                         | {c: [1.0, np.nan, 3.0] for c in schema.numeric} | {schema.target: [">50K"] * 3})
+    prep = fit_preprocessor(train, schema)
+    assert prep.medians[0] == 2.0

@@ -1,0 +1,90 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fairgate.contract import resolve_schema
+from fairgate.errors import StageError
+from fairgate.validate import describe_failures, raw_suite, run_suite, save_suite
+
+
+def _failed(summary):
+    return {(c["expectation"], c["column"]) for c in summary["checks"] if not c["success"]}
+
+
+def test_clean_synthetic_data_passes_and_writes_data_docs(raw, schema, params, tmp_path: Path):
+    summary = run_suite(raw, raw_suite(schema, params.validate_cfg), tmp_path / "docs")
+    assert summary["success"], describe_failures(summary)
+    assert summary["evaluated"] >= 15
+    assert (tmp_path / "docs" / "index.html").exists()
+
+
+def test_missing_column_is_named(raw, schema, params):
+    summary = run_suite(raw.drop(columns=["hours_per_week"]), raw_suite(schema, params.validate_cfg))
+    assert ("expect_column_to_exist", "hours_per_week") in _failed(summary)
+    assert "hours_per_week" in describe_failures(summary)
+
+
+def test_out_of_range_values_are_counted_with_examples(raw, schema, params):
+    bad = raw.copy()
+    bad.loc[:9, "hours_per_week"] = 500
+    summary = run_suite(bad, raw_suite(schema, params.validate_cfg))
+    check = next(c for c in summary["checks"] if c["expectation"] == "expect_column_values_to_be_between"
+                 and c["column"] == "hours_per_week")
+    assert not check["success"] and check["unexpected_count"] == 10 and "500" in check["examples"]
+
+
+def test_text_in_numeric_column_fails_the_type_check(raw, schema, params):
+    bad = raw.copy()
+    bad["education_num"] = bad["education_num"].astype("str")
+    assert ("expect_column_values_to_be_in_type_list", "education_num") in _failed(
+        run_suite(bad, raw_suite(schema, params.validate_cfg)))
+
+
+def test_unknown_label_and_single_class(raw, schema, params):
+    bad = raw.copy()
+    bad.loc[:4, "income"] = "maybe"
+    failed = _failed(run_suite(bad, raw_suite(schema, params.validate_cfg)))
+    assert ("expect_column_values_to_be_in_set", "income") in failed
+    one_class = raw[raw["income"] == "<=50K"]
+    failed = _failed(run_suite(one_class, raw_suite(schema, params.validate_cfg)))
+    assert ("expect_column_distinct_values_to_contain_set", "income") in failed
+
+
+def test_small_sensitive_group_and_too_few_rows(raw, schema, params):
+    bad = raw[(raw["age_group"] != "55+") | (np.arange(len(raw)) % 100 == 0)]
+    summary = run_suite(bad, raw_suite(schema, params.validate_cfg))
+    assert ("expect_column_value_counts_to_be_at_least", "age_group") in _failed(summary)
+    assert ("expect_table_row_count_to_be_between", None) in _failed(run_suite(raw.head(50),
+                                                                               raw_suite(schema, params.validate_cfg)))
+
+
+def test_null_tolerance_per_column(raw, schema, params):
+    bad = raw.copy()
+    bad.loc[: len(bad) // 5, "hours_per_week"] = np.nan
+    assert ("expect_column_values_to_not_be_null", "hours_per_week") in _failed(
+        run_suite(bad, raw_suite(schema, params.validate_cfg)))
+    relaxed = params.validate_cfg.model_copy(update={"null_tolerance": {"hours_per_week": 0.5}})
+    assert ("expect_column_values_to_not_be_null", "hours_per_week") not in _failed(
+        run_suite(bad, raw_suite(schema, relaxed)))
+
+
+def test_extra_columns_allowed_or_rejected_by_params(raw, schema, params):
+    extra = raw.assign(surprise=1)
+    assert run_suite(extra, raw_suite(schema, params.validate_cfg))["success"]
+    strict = params.validate_cfg.model_copy(update={"extra_columns": "reject"})
+    assert ("expect_table_columns_to_match_set", None) in _failed(run_suite(extra, raw_suite(schema, strict)))
+
+
+def test_suite_file_is_stable_for_unchanged_params(schema, params, tmp_path: Path):
+    save_suite(raw_suite(schema, params.validate_cfg), tmp_path / "a.json")
+    save_suite(raw_suite(schema, params.validate_cfg), tmp_path / "b.json")
+    assert (tmp_path / "a.json").read_text() == (tmp_path / "b.json").read_text()
+    assert json.loads((tmp_path / "a.json").read_text())["name"] == "raw"
+
+
+def test_target_listed_as_feature_is_rejected(params):
+    cfg = params.data.model_copy(update={"features": ["income", "sex"]})
+    with pytest.raises(StageError, match="target"):
+        resolve_schema(cfg, ["income", "sex"])
