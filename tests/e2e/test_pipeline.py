@@ -1,0 +1,102 @@
+"""`fairgate run` end to end on a few thousand generated rows, with real Prefect, DVC and MLflow.
+
+The tests share one project and build on each other in file order: a first champion, then no-op
+reruns, a train-only change, a biased candidate, and bad raw data.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.conftest import SMALL
+
+pytestmark = pytest.mark.e2e
+
+
+def test_good_model_on_unbiased_data_becomes_champion(project):
+    done = project.fairgate("run", *SMALL)
+    assert "Gate: PASS" in done.stdout
+    assert project.champion() == "1"
+    decision = json.loads((project.root / "reports/gate/decision.json").read_text())
+    assert decision["verdict"] == "pass" and decision["champion_version"] is None
+    run = project.client().get_run(json.loads((project.root / "models/run.json").read_text())["run_id"])
+    for tag in ("git.commit", "git.dirty", "data.raw_md5", "data.processed_md5", "params.digest",
+                "prefect.flow_run_id"):
+        assert run.data.tags.get(tag) not in (None, "", "unrecorded"), tag
+    assert "test.accuracy" in run.data.metrics and "val_loss" in run.data.metrics
+    artifacts = {a.path for a in project.client().list_artifacts(run.info.run_id)}
+    assert {"validate", "evaluate", "gate", "lineage"} <= artifacts
+
+
+def test_after_a_run_dvc_is_clean_and_repro_is_a_no_op(project):
+    assert "up to date" in project.dvc("status").stdout
+    repro = project.dvc("repro")
+    assert "Data and pipelines are up to date" in repro.stdout
+    assert "Running stage" not in repro.stdout
+
+
+def test_rerun_with_nothing_changed_skips_every_stage(project):
+    done = project.fairgate("run")
+    for stage in ("ingest", "validate", "preprocess", "train", "evaluate", "gate"):
+        assert f"{stage}: up to date, skipped" in done.stderr
+    assert project.champion() == "1" and len(project.versions()) == 1
+
+
+def test_a_train_change_reruns_only_train_and_later_stages(project):
+    done = project.fairgate("run", "-S", "train.seed=7")
+    ran = {s for s in ("ingest", "validate", "preprocess", "train", "evaluate", "gate")
+           if f"{s}: running" in done.stderr}
+    assert ran == {"train", "evaluate", "gate"}
+    assert "up to date" in project.dvc("status").stdout
+
+
+def test_dvc_repro_reruns_the_same_stages_through_fairgate_stage(project):
+    params = (project.root / "params.yaml").read_text().replace("dropout: 0.1", "dropout: 0.2")
+    (project.root / "params.yaml").write_text(params)
+    repro = project.dvc("repro")
+    ran = {line.split("'")[1] for line in repro.stdout.splitlines() if line.startswith("Running stage")}
+    assert ran == {"train", "evaluate", "gate"}
+    assert "up to date" in project.dvc("status").stdout
+    assert "up to date, skipped" in project.fairgate("run").stderr
+
+
+def test_biased_data_is_rejected_and_champion_stays(project):
+    before = project.champion()
+    done = project.fairgate("run", "-S", "data.synthetic.bias=1", "-S", "gate.max_demographic_parity_difference=0.05")
+    assert done.returncode == 0, "a rejection is a result, not a failure"
+    assert "REJECTED" in done.stdout and "demographic_parity_difference" in done.stdout
+    decision = json.loads((project.root / "reports/gate/decision.json").read_text())
+    assert decision["verdict"] == "fail"
+    assert any(r.startswith("demographic_parity_difference[") for r in decision["reasons"])
+    assert project.champion() == before
+    rejected = max(project.versions(), key=lambda v: int(v.version))
+    assert rejected.tags["gate.verdict"] == "fail" and "demographic_parity" in rejected.tags["gate.reasons"]
+
+
+def _write_csv(project, frame, name):
+    path = project.root / "data/input" / name
+    frame.to_csv(path, index=False)
+    return f"data/input/{name}"
+
+
+@pytest.mark.parametrize("damage, column", [
+    (lambda f: f.drop(columns=["hours_per_week"]), "hours_per_week"),
+    (lambda f: f.assign(education_num=f["education_num"] + 40), "education_num"),
+])
+def test_bad_raw_data_fails_in_validate_naming_the_column(project, damage, column):
+    import pandas as pd
+
+    from fairgate.config import SyntheticConfig
+    from fairgate.synthetic import generate
+
+    versions, champion = len(project.versions()), project.champion()
+    source = _write_csv(project, damage(generate(SyntheticConfig(rows=2000, seed=1))), f"bad_{column}.csv")
+    done = project.fairgate("run", "-S", f"data.source={source}", "-S", "validate.min_rows=500", check=False)
+    assert done.returncode != 0
+    assert "[validate]" in done.stderr and column in done.stderr
+    assert len(project.versions()) == versions and project.champion() == champion
+    summary = json.loads((project.root / "reports/validate/raw.json").read_text())
+    assert not summary["success"]
+    assert pd.read_parquet(project.root / "data/raw.parquet").shape[0] == 2000
