@@ -28,3 +28,25 @@ def raw(params: Params) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def schema(params: Params, raw: pd.DataFrame) -> Schema:
     return resolve_schema(params.data, list(raw.columns), raw.dtypes)
+
+
+@pytest.fixture(scope="session")
+def slice_ctx(tmp_path_factory: pytest.TempPathFactory, params: Params):
+    """ingest → validate → preprocess → train → evaluate run in-process against a real SQLite MLflow store."""
+    import os
+
+    from fairgate.orchestrate import run_stage
+    from fairgate.stages.context import StageContext
+
+    root = tmp_path_factory.mktemp("slice")
+    old = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{root / 'mlflow.db'}"
+    ctx = StageContext(root=root, params=params.model_copy(update={"validate_": params.validate_cfg.model_copy(
+        update={"min_rows": 500})}))
+    for stage in ("ingest", "validate", "preprocess", "train", "evaluate"):
+        run_stage(ctx, stage)
+    yield ctx
+    if old is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = old

@@ -1,0 +1,49 @@
+"""One DAG and one name per stage: the flow follows dvc.yaml, and every layer uses the same verb."""
+
+from pathlib import Path
+
+import yaml
+
+from fairgate.config import Params
+from fairgate.infra.dag import stage_order
+from fairgate.stages import STAGES
+
+ROOT = Path(__file__).resolve().parents[2]
+DVC = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+
+
+def test_flow_stages_are_exactly_dvc_yaml_stages_plus_promote():
+    assert stage_order(ROOT) == list(DVC)
+    assert list(STAGES) == [*DVC, "promote"]
+
+
+def test_every_dvc_stage_calls_fairgate_stage_with_its_own_name():
+    for name, spec in DVC.items():
+        assert spec["cmd"] == f"fairgate stage {name}"
+
+
+def test_each_stage_has_module_params_section_and_test_file():
+    sections = set(Params.model_fields) | {"validate"}
+    for name in STAGES:
+        assert (ROOT / "fairgate/stages" / f"{name}.py").exists(), name
+        assert name in sections or name == "ingest", name  # ingest's section is the shared `data` contract
+    for name in ("validate", "preprocess", "evaluate", "gate"):
+        assert list(ROOT.glob(f"tests/**/test_{name}.py")), name
+
+
+def test_stage_outputs_feed_only_later_stages():
+    produced: dict[str, str] = {}
+    for name, spec in DVC.items():
+        for dep in spec.get("deps", []):
+            if dep in produced:
+                assert list(DVC).index(produced[dep]) < list(DVC).index(name)
+        for group in ("outs", "metrics", "plots"):
+            for out in spec.get(group, []):
+                produced[out if isinstance(out, str) else next(iter(out))] = name
+
+
+def test_task_names_match_stage_names():
+    from tasks.stages import promote, stage_task
+
+    assert [stage_task(name).name for name in DVC] == list(DVC)
+    assert promote.name == "promote"
