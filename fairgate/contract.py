@@ -37,10 +37,7 @@ def resolve_schema(cfg: DataConfig, columns: list[str], dtypes: pd.Series | None
     unless listed in ``data.numeric``).
     """
     excluded = {cfg.target, *cfg.drop}
-    if cfg.features is not None:
-        features = list(cfg.features)
-    else:
-        features = [c for c in columns if c not in excluded]
+    features = list(cfg.features) if cfg.features is not None else [c for c in columns if c not in excluded]
     leaked = [c for c in features if c == cfg.target]
     if leaked:
         raise StageError("validate", f"data.features lists the target column '{cfg.target}'",

@@ -24,7 +24,6 @@ from fairgate.config import EvaluateConfig
 def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, bins: int) -> float:
     """Weighted mean gap between predicted probability and observed rate over equal-width bins."""
     index = np.minimum((proba * bins).astype(int), bins - 1)
-    counts = np.bincount(index, minlength=bins)
     confidence = np.bincount(index, weights=proba, minlength=bins)
     observed = np.bincount(index, weights=y_true, minlength=bins)
     return float(np.abs(confidence - observed).sum() / max(len(proba), 1))

@@ -34,5 +34,6 @@ def test_run_records_epochs_device_and_explicit_requirements(slice_ctx):
     report = json.loads(slice_ctx.path(paths.TRAIN_REPORT).read_text())
     assert len(history) == report["epochs_run"] >= 1
     assert run.data.tags["train.device"] == "cpu" and run.data.tags["train.precision"] == "fp32"
-    requirements = open(mlflow.pyfunc.get_model_dependencies(record["model_uri"])).read()
+    with open(mlflow.pyfunc.get_model_dependencies(record["model_uri"])) as handle:
+        requirements = handle.read()
     assert "torch==" in requirements and "mlflow==" in requirements
