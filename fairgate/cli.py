@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -30,11 +31,14 @@ def _setup_logging(verbose: bool = False) -> None:
     """fairgate's own progress at INFO; the libraries' chatter only when asked for with --verbose."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "INFO" if verbose else "ERROR")
     handler = RichHandler(console=err, show_path=False, show_time=False, markup=False)
+    if not verbose:
+        handler.addFilter(lambda record: record.name.startswith("fairgate") or record.levelno >= logging.ERROR)
+        warnings.filterwarnings("ignore", module="mlflow")
     logging.basicConfig(level=logging.WARNING, handlers=[handler], format="%(message)s", force=True)
     logging.getLogger("fairgate").setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("mlflow", "dvc", "great_expectations"):
-        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 def project_root() -> Path:

@@ -45,13 +45,13 @@ def champion_moved(ctx: StageContext) -> bool:
 
 def run_if_stale(ctx: StageContext, dag: Dag, stage: str) -> StageOutcome:
     """Run the stage only when DVC sees a change (or the champion moved under the gate), then record it."""
-    reasons = [str(c) for c in dag.changes(stage)]
+    reasons = dag.changes(stage)
     if stage == "gate" and not reasons and champion_moved(ctx):
         reasons = ["the champion changed since the last decision"]
     if not reasons:
         log.info("%s: up to date, skipped", stage)
         return StageOutcome(stage, ran=False)
-    log.info("%s: running (%s)", stage, "; ".join(reasons)[:200])
+    log.info("%s: running (%s)", stage, "; ".join(reasons)[:160])
     result = run_stage(ctx, stage)
     dag.record(stage)
     return StageOutcome(stage, ran=True, reasons=reasons, result=result)

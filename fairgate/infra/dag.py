@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import yaml
@@ -19,13 +20,22 @@ class Dag:
     def __init__(self, root: Path) -> None:
         from dvc.repo import Repo
 
+        # DVC raises its own logger to INFO on import; keep its per-stage chatter out of fairgate's output.
+        logging.getLogger("dvc").setLevel(logging.WARNING)
         self.root = root
         self.repo = Repo(str(root))
         self.stages = stage_order(root)
 
-    def changes(self, stage: str) -> list:
-        """What DVC says changed for this stage (empty when it is up to date)."""
-        return self.repo.status(targets=[stage]).get(stage, [])
+    def changes(self, stage: str) -> list[str]:
+        """What DVC says changed for this stage, one short line each (empty when it is up to date)."""
+        lines = []
+        for change in self.repo.status(targets=[stage]).get(stage, []):
+            if isinstance(change, dict):
+                lines += [f"{kind}: {', '.join(map(str, detail))}" if isinstance(detail, dict) else f"{kind}: {detail}"
+                          for kind, detail in change.items()]
+            else:
+                lines.append(str(change))
+        return lines
 
     def record(self, stage: str) -> None:
         """Write the stage's deps and outs hashes to dvc.lock and cache its outputs, as `dvc repro` would."""
