@@ -31,22 +31,26 @@ def schema(params: Params, raw: pd.DataFrame) -> Schema:
 
 
 @pytest.fixture(scope="session")
-def slice_ctx(tmp_path_factory: pytest.TempPathFactory, params: Params):
+def _slice(tmp_path_factory: pytest.TempPathFactory, params: Params):
     """ingest → validate → preprocess → train → evaluate run in-process against a real SQLite MLflow store."""
-    import os
-
     from fairgate.orchestrate import run_stage
     from fairgate.stages.context import StageContext
 
     root = tmp_path_factory.mktemp("slice")
-    old = os.environ.get("MLFLOW_TRACKING_URI")
-    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{root / 'mlflow.db'}"
     ctx = StageContext(root=root, params=params.model_copy(update={"validate_": params.validate_cfg.model_copy(
         update={"min_rows": 500})}))
-    for stage in ("ingest", "validate", "preprocess", "train", "evaluate"):
-        run_stage(ctx, stage)
-    yield ctx
-    if old is None:
-        os.environ.pop("MLFLOW_TRACKING_URI", None)
-    else:
-        os.environ["MLFLOW_TRACKING_URI"] = old
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+        for stage in ("ingest", "validate", "preprocess", "train", "evaluate"):
+            run_stage(ctx, stage)
+    return ctx
+
+
+@pytest.fixture
+def slice_ctx(_slice, monkeypatch: pytest.MonkeyPatch):
+    """The slice's context, with MLflow pointed at the slice's store for the test."""
+    from fairgate.infra.tracking import configure
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{_slice.root / 'mlflow.db'}")
+    configure(_slice.root, _slice.params.tracking.experiment)
+    return _slice

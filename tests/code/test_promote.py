@@ -1,5 +1,6 @@
 """gate and promote adapters against a real registry: only a passing version becomes champion."""
 
+import dataclasses
 import json
 
 import pytest
@@ -18,8 +19,7 @@ def test_pass_promotes_then_a_failed_decision_leaves_champion(slice_ctx):
     gate_cfg = slice_ctx.params.gate.model_copy(update={"min_accuracy": 0.5, "min_roc_auc": 0.5,
                                                          "max_demographic_parity_difference": 1.0,
                                                          "max_equalized_odds_difference": 1.0})
-    ctx = slice_ctx
-    ctx.params = ctx.params.model_copy(update={"gate": gate_cfg})
+    ctx = dataclasses.replace(slice_ctx, params=slice_ctx.params.model_copy(update={"gate": gate_cfg}))
     run_stage(ctx, "gate")
     assert _decision(ctx)["verdict"] == "pass"
     first = run_stage(ctx, "promote")
