@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from fairgate.config import ConfigError, Params, load_params, parse_override
 from fairgate.errors import StageError
@@ -35,7 +36,8 @@ def _setup_logging(verbose: bool = False) -> None:
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "INFO" if verbose else "ERROR")
     handler = RichHandler(console=err, show_path=False, show_time=False, markup=False)
     if not verbose:
-        handler.addFilter(lambda record: record.name.startswith("fairgate") or record.levelno >= logging.ERROR)
+        handler.addFilter(lambda record: record.name.startswith("fairgate") or (
+            record.levelno >= logging.ERROR and not record.name.startswith("prefect")))
         warnings.filterwarnings("ignore", module="mlflow")
     logging.basicConfig(level=logging.WARNING, handlers=[handler], format="%(message)s", force=True)
     logging.getLogger("fairgate").setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -52,7 +54,7 @@ def project_root() -> Path:
 
 
 def _fail(exc: Exception, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]fairgate failed[/] {exc}")
+    err.print(f"[bold red]fairgate failed[/] {escape(str(exc))}")
     return typer.Exit(code)
 
 
@@ -140,6 +142,68 @@ def stage(name: Annotated[str, typer.Argument(help=f"one of: {', '.join(STAGES)}
         run_stage(StageContext.from_env(root, params), name)
     except StageError as exc:
         raise _fail(exc) from None
+
+
+def _registry_context(params_path: Path | None = None) -> tuple[Path, Params]:
+    root = project_root()
+    try:
+        params = load_params(params_path or root / PARAMS)
+    except ConfigError as exc:
+        raise _fail(exc, 2) from None
+    from fairgate.infra.tracking import configure
+
+    configure(root, params.tracking.experiment)
+    return root, params
+
+
+@app.command()
+def history(at: Annotated[str | None, typer.Option(help="ISO time, e.g. 2026-11-23T14:00:00Z: "
+                                                          "which version was champion then")] = None) -> None:
+    """Print the promotion ledger (or, with --at, the champion at a given time)."""
+    from datetime import UTC, datetime
+
+    from fairgate.infra import ledger
+
+    _setup_logging()
+    _, params = _registry_context()
+    entries = ledger.read(params.promote.model_name)
+    if at is not None:
+        try:
+            when = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        except ValueError:
+            raise _fail(ValueError(f"--at '{at}' is not an ISO time such as 2026-11-23T14:00:00Z"), 2) from None
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        version = ledger.champion_at(entries, when)
+        console.print(f"champion of '{params.promote.model_name}' at {when.isoformat()}: "
+                      f"{'version ' + version if version else 'none'}")
+        return
+    if not entries:
+        console.print(f"no ledger entries yet for '{params.promote.model_name}'")
+        return
+    console.print(f"Promotion ledger of '{params.promote.model_name}' (oldest first):")
+    for e in entries:
+        why = "; ".join(e.get("reasons") or [])
+        console.print(f"#{e['seq']} {e['time']} {e['action']} version {e['version']} "
+                      f"(champion {e.get('previous_champion')} -> {e.get('champion_after')}) "
+                      f"verdict={e.get('verdict')} by {e.get('actor', '?')}" + (f": {why}" if why else ""),
+                      markup=False, soft_wrap=True)
+
+
+@app.command()
+def rollback(to: Annotated[str | None, typer.Option("--to", help="version to restore (default: previous champion)")] = None,
+             reason: Annotated[str, typer.Option(help="why, for the ledger")] = "manual rollback") -> None:
+    """Move the champion alias back and record why in the ledger."""
+    from fairgate.infra import promotion
+    from fairgate.infra.lineage import lineage_tags
+
+    _setup_logging()
+    root, params = _registry_context()
+    try:
+        entry = promotion.rollback(params.promote.model_name, params.promote.alias, to, reason, lineage_tags(root))
+    except StageError as exc:
+        raise _fail(exc) from None
+    console.print(f"champion of '{params.promote.model_name}' moved from version {entry['previous_champion']} "
+                  f"back to version {entry['version']} (ledger entry {entry['seq']})")
 
 
 @app.command()

@@ -88,13 +88,25 @@ class EvaluateConfig(_Strict):
     calibration_bins: int = Field(10, ge=2)
 
 
+class BootstrapConfig(_Strict):
+    n: int = Field(1000, ge=100, le=100_000)
+    seed: int = 0
+    confidence: float = Field(0.95, gt=0.5, lt=1.0)
+
+
 class GateConfig(_Strict):
+    mode: Literal["non_inferiority", "superiority"] = "non_inferiority"
+    primary_metric: Literal["accuracy", "balanced_accuracy"] = "accuracy"
+    margin: float = Field(0.01, ge=0.0, le=1.0)
     min_accuracy: float = Field(0.78, ge=0.0, le=1.0)
     min_roc_auc: float = Field(0.83, ge=0.0, le=1.0)
     max_demographic_parity_difference: float = Field(0.10, ge=0.0, le=1.0)
     max_equalized_odds_difference: float = Field(0.10, ge=0.0, le=1.0)
-    max_accuracy_drop: float = Field(0.01, ge=0.0, le=1.0)
-    max_roc_auc_drop: float = Field(0.01, ge=0.0, le=1.0)
+    max_fairness_increase: float | None = Field(None, ge=0.0, le=1.0)
+    min_group_size: int = Field(30, ge=1)
+    on_insufficient_evidence: Literal["block", "allow"] = "block"
+    intersectional: bool = False
+    bootstrap: BootstrapConfig = BootstrapConfig()
 
 
 class PromoteConfig(_Strict):

@@ -1,4 +1,14 @@
-"""The promotion gate: every check evaluated and recorded, then one verdict with its reasons."""
+"""The promotion gate: every check evaluated on bootstrap intervals and recorded, then one verdict.
+
+Rules (values from ``GateConfig``):
+
+- floors: accuracy and ROC AUC point estimates must reach ``min_accuracy`` and ``min_roc_auc``;
+- fairness ceilings, per sensitive feature: the upper CI bound of the candidate's gap must lie below
+  the ceiling; a feature with a group smaller than ``min_group_size`` gives ``insufficient_evidence``;
+- against a champion (paired, same rows): in ``non_inferiority`` mode the lower CI bound of
+  (candidate - champion) on the primary metric must be at least ``-margin``; in ``superiority`` mode
+  it must be above 0; optionally no fairness gap may grow by more than ``max_fairness_increase``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +18,11 @@ from typing import Any
 
 from fairgate.config import GateConfig
 
-PASS, FAIL = "pass", "fail"
+PASS, FAIL, INSUFFICIENT = "pass", "fail", "insufficient_evidence"
+CEILINGS = {
+    "demographic_parity_difference": "max_demographic_parity_difference",
+    "equalized_odds_difference": "max_equalized_odds_difference",
+}
 
 
 @dataclass(frozen=True)
@@ -18,8 +32,13 @@ class Check:
     value: float | None
     threshold: float
     comparison: str
-    passed: bool
+    status: str
     detail: str = ""
+    interval: dict[str, float | None] | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASS
 
 
 @dataclass
@@ -38,56 +57,87 @@ class Decision:
             "verdict": self.verdict,
             "reasons": self.reasons,
             "champion_version": self.champion_version,
-            "checks": [asdict(c) for c in self.checks],
+            "checks": [asdict(c) | {"passed": c.passed} for c in self.checks],
         }
 
 
-def _at_least(name: str, kind: str, value: float | None, floor: float, detail: str = "") -> Check:
-    ok = value is not None and not math.isnan(value) and value >= floor
-    return Check(name, kind, value, floor, ">=", ok, detail)
+def _holds(value: float | None, comparison: str, threshold: float) -> bool:
+    if value is None or math.isnan(value):
+        return False
+    return {">=": value >= threshold, ">": value > threshold, "<": value < threshold, "<=": value <= threshold}[comparison]
 
 
-def _at_most(name: str, kind: str, value: float | None, ceiling: float, detail: str = "") -> Check:
-    ok = value is not None and not math.isnan(value) and value <= ceiling
-    return Check(name, kind, value, ceiling, "<=", ok, detail)
+def _check(name: str, kind: str, value: float | None, comparison: str, threshold: float,
+           detail: str = "", interval: dict | None = None) -> Check:
+    status = PASS if _holds(value, comparison, threshold) else FAIL
+    return Check(name, kind, value, threshold, comparison, status, detail, interval)
 
 
-def absolute_checks(report: dict[str, Any], cfg: GateConfig) -> list[Check]:
+def _ci(interval: dict[str, Any], confidence: float) -> str:
+    return f"estimate {interval['estimate']}, {confidence:.0%} CI [{interval['low']}, {interval['high']}]"
+
+
+def floor_checks(report: dict[str, Any], cfg: GateConfig) -> list[Check]:
     metrics = report["metrics"]
     return [
-        _at_least("accuracy", "floor", metrics["accuracy"], cfg.min_accuracy),
-        _at_least("roc_auc", "floor", metrics["roc_auc"], cfg.min_roc_auc),
+        _check("accuracy", "floor", metrics["accuracy"], ">=", cfg.min_accuracy),
+        _check("roc_auc", "floor", metrics["roc_auc"], ">=", cfg.min_roc_auc),
     ]
 
 
-def fairness_checks(report: dict[str, Any], cfg: GateConfig) -> list[Check]:
+def fairness_checks(stats: dict[str, Any], cfg: GateConfig) -> list[Check]:
+    """Ceilings on each feature's gaps, judged on the CI upper bound; small groups mean no verdict."""
     checks = []
-    for feature, fairness in report["fairness"].items():
-        checks.append(_at_most(f"demographic_parity_difference[{feature}]", "fairness",
-                               fairness["demographic_parity_difference"], cfg.max_demographic_parity_difference))
-        checks.append(_at_most(f"equalized_odds_difference[{feature}]", "fairness",
-                               fairness["equalized_odds_difference"], cfg.max_equalized_odds_difference))
+    for feature, metrics in stats["fairness"].items():
+        small = {g: n for g, n in stats["group_counts"][feature].items() if n < cfg.min_group_size}
+        for metric, key in CEILINGS.items():
+            name, ceiling, interval = f"{metric}[{feature}]", getattr(cfg, key), metrics[metric]["candidate"]
+            if small:
+                checks.append(Check(name, "fairness", interval["high"], ceiling, "<", INSUFFICIENT,
+                                    f"groups below gate.min_group_size={cfg.min_group_size}: {small}", interval))
+            else:
+                checks.append(_check(name, "fairness", interval["high"], "<", ceiling,
+                                     _ci(interval, stats["confidence"]), interval))
     return checks
 
 
-def regression_checks(report: dict[str, Any], champion: dict[str, Any], cfg: GateConfig) -> list[Check]:
-    """Candidate minus champion on the same test rows must not drop by more than the tolerance."""
-    checks = []
-    for metric, tolerance in (("accuracy", cfg.max_accuracy_drop), ("roc_auc", cfg.max_roc_auc_drop)):
-        ours, theirs = report["metrics"][metric], champion["metrics"][metric]
-        checks.append(_at_least(f"{metric}_vs_champion", "non_regression", ours - theirs, -tolerance,
-                                f"candidate {ours:.4f} vs champion {theirs:.4f}"))
+def champion_checks(stats: dict[str, Any], cfg: GateConfig) -> list[Check]:
+    """Paired comparison with the champion on the same rows."""
+    diff = stats["primary"]["difference"]
+    comparison, threshold = (">", 0.0) if cfg.mode == "superiority" else (">=", -cfg.margin)
+    checks = [_check(f"{stats['primary_metric']}_vs_champion[{cfg.mode}]", "champion", diff["low"], comparison,
+                     threshold, "lower CI bound of (candidate - champion); " + _ci(diff, stats["confidence"]), diff)]
+    if cfg.max_fairness_increase is not None:
+        for feature, metrics in stats["fairness"].items():
+            for metric in CEILINGS:
+                delta = metrics[metric]["difference"]
+                checks.append(_check(f"{metric}_increase[{feature}]", "champion", delta["high"], "<=",
+                                     cfg.max_fairness_increase, _ci(delta, stats["confidence"]), delta))
     return checks
 
 
-def decide(candidate: dict[str, Any], champion: dict[str, Any] | None, cfg: GateConfig,
-           champion_version: str | None = None) -> Decision:
-    """Evaluate every check (never stopping at the first failure) and give the verdict with reasons."""
-    checks = absolute_checks(candidate, cfg) + fairness_checks(candidate, cfg)
-    if champion is not None:
-        checks += regression_checks(candidate, champion, cfg)
-    reasons = [
-        f"{c.name} = {c.value if c.value is None else round(c.value, 4)} is not {c.comparison} {c.threshold}"
-        for c in checks if not c.passed
-    ]
-    return Decision(FAIL if reasons else PASS, checks, reasons, champion_version)
+def _reason(check: Check) -> str:
+    if check.status == INSUFFICIENT:
+        return f"{check.name}: insufficient evidence ({check.detail})"
+    value = "n/a" if check.value is None else round(check.value, 4)
+    return f"{check.name} = {value} is not {check.comparison} {check.threshold}"
+
+
+def decide(report: dict[str, Any], stats: dict[str, Any], cfg: GateConfig, champion_version: str | None = None) -> Decision:
+    """Evaluate every check (never stopping at the first failure) and give the verdict with reasons.
+
+    ``report`` holds the candidate's point metrics; ``stats`` the paired bootstrap (with a champion
+    when ``champion_version`` is set). The first model gets the absolute checks only.
+    """
+    checks = floor_checks(report, cfg) + fairness_checks(stats, cfg)
+    if champion_version is not None:
+        checks += champion_checks(stats, cfg)
+    failed = [c for c in checks if c.status == FAIL]
+    unsure = [c for c in checks if c.status == INSUFFICIENT]
+    if failed:
+        verdict = FAIL
+    elif unsure and cfg.on_insufficient_evidence == "block":
+        verdict = INSUFFICIENT
+    else:
+        verdict = PASS
+    return Decision(verdict, checks, [_reason(c) for c in failed + unsure], champion_version)

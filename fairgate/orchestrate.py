@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from fairgate.errors import StageError
 from fairgate.infra import files, registry, tracking
 from fairgate.infra.dag import Dag
 from fairgate.stages import paths
@@ -24,8 +25,15 @@ class StageOutcome:
 
 
 def run_stage(ctx: StageContext, stage: str) -> Any:
-    """Run one stage adapter in this process."""
-    return importlib.import_module(f"fairgate.stages.{stage}").run(ctx)
+    """Run one stage adapter in this process; any failure comes out as a StageError naming the stage."""
+    try:
+        return importlib.import_module(f"fairgate.stages.{stage}").run(ctx)
+    except StageError:
+        raise
+    except Exception as exc:
+        log.debug("%s failed", stage, exc_info=True)
+        raise StageError(stage, f"{type(exc).__name__}: {exc}",
+                         "run again with --verbose for the traceback") from exc
 
 
 def champion_moved(ctx: StageContext) -> bool:
@@ -55,3 +63,15 @@ def run_if_stale(ctx: StageContext, dag: Dag, stage: str) -> StageOutcome:
     result = run_stage(ctx, stage)
     dag.record(stage)
     return StageOutcome(stage, ran=True, reasons=reasons, result=result)
+
+
+def promote(ctx: StageContext) -> dict[str, Any]:
+    """Run promote; when it had to re-evaluate against a new champion, record the new decision in dvc.lock."""
+    result = run_stage(ctx, "promote")
+    if result.get("reevaluated"):
+        dag = Dag(ctx.root)
+        try:
+            dag.record("gate")
+        finally:
+            dag.close()
+    return result

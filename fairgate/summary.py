@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from fairgate.infra import files
-from fairgate.render import decision_markdown
 from fairgate.stages import paths
 from fairgate.stages.context import StageContext
 
@@ -25,8 +25,9 @@ def load_evidence(root: Path) -> dict[str, Any]:
 
 
 def decision_markdown_for(ctx: StageContext) -> str:
+    """The promotion card, plus what promote did with it."""
     evidence = load_evidence(ctx.root)
-    markdown = decision_markdown(evidence["decision"], evidence["report"])
+    markdown = ctx.path(paths.CARD_MD).read_text()
     promotion = evidence["promotion"]
     if promotion:
         markdown += (f"\n## Promotion\n\nVersion {promotion['version']} of `{promotion['model_name']}`: "
@@ -53,9 +54,10 @@ def print_summary(console: Console, evidence: dict[str, Any], ui_hint: str) -> N
     if decision["verdict"] == "pass":
         console.print("[bold green]Gate: PASS[/] (every check passed)")
     else:
-        console.print("[bold yellow]Gate: REJECTED[/] - the candidate was not promoted:")
+        label = "REJECTED" if decision["verdict"] == "fail" else "INSUFFICIENT EVIDENCE"
+        console.print(f"[bold yellow]Gate: {label}[/] - the candidate was not promoted:")
         for reason in decision["reasons"]:
-            console.print(f"  - {reason}")
+            console.print(f"  - {escape(reason)}")
     if promotion:
         moved = ("promoted to champion" if promotion["promoted"] else
                  "already the champion" if promotion.get("already_champion") else "registered, not promoted")

@@ -10,8 +10,8 @@ from prefect.runtime import flow_run
 
 from fairgate.config import Params
 from fairgate.infra.dag import Dag
-from fairgate.summary import decision_markdown_for
 from fairgate.stages.context import StageContext
+from fairgate.summary import decision_markdown_for
 from tasks import stages as tasks
 
 

@@ -26,7 +26,7 @@ def stage_task(stage: str):
 @task(name="promote", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
 def promote(ctx: StageContext) -> dict[str, Any]:
     """Registry I/O: register the version and move the alias only if the gate passed."""
-    return orchestrate.run_stage(ctx, "promote")
+    return orchestrate.promote(ctx)
 
 
 @task(name="publish-decision", cache_policy=NO_CACHE)

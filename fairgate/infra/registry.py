@@ -67,3 +67,21 @@ def tag_version(name: str, version: str, tags: dict[str, str]) -> None:
 
 def set_alias(name: str, alias: str, version: str) -> None:
     _client().set_registered_model_alias(name, alias, version)
+
+
+def version_tags(name: str, version: str) -> dict[str, str]:
+    return dict(_client().get_model_version(name, version).tags)
+
+
+def version_exists(name: str, version: str) -> bool:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        _client().get_model_version(name, version)
+    except MlflowException:
+        return False
+    return True
+
+
+def describe_version(name: str, version: str, text: str) -> None:
+    _client().update_model_version(name, version, description=text)

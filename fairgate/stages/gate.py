@@ -5,9 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import numpy as np
+
+from fairgate.bootstrap import paired_bootstrap
+from fairgate.bundle import ModelBundle
+from fairgate.card import build_card, card_markdown
 from fairgate.gate import decide
 from fairgate.infra import files, registry, tracking
-from fairgate.render import decision_markdown
+from fairgate.infra.lineage import lineage_tags
+from fairgate.preprocess import encode_labels
 from fairgate.stages import paths
 from fairgate.stages.context import StageContext
 from fairgate.stages.evaluate import load_test, score
@@ -15,31 +21,58 @@ from fairgate.stages.evaluate import load_test, score
 log = logging.getLogger(__name__)
 
 
-def champion_report(ctx: StageContext, version: str) -> dict[str, Any]:
+def champion_probabilities(ctx: StageContext, version: str, test) -> np.ndarray:
     """Score the champion on the candidate's test rows, through the champion's own preprocessing."""
     model = registry.load_version(ctx.params.promote.model_name, version)
-    test, schema = load_test(ctx)
     columns = model.metadata.get_input_schema().input_names()
-    report, _, _ = score(lambda rows: model.predict(rows[columns]), test, schema, ctx.params)
-    return report
+    return np.asarray(model.predict(test[columns]), dtype=np.float64).reshape(-1)
+
+
+def evaluate_against(ctx: StageContext, version: str | None) -> dict[str, Any]:
+    """The full decision for the candidate against champion ``version`` (None: the first model)."""
+    cfg = ctx.params.gate
+    candidate = files.read_json(ctx.path(paths.EVAL_REPORT))
+    test, schema = load_test(ctx)
+    threshold = ctx.params.evaluate.threshold
+    cand_pred = ModelBundle.load(ctx.path(paths.CANDIDATE)).predict_proba(test) >= threshold
+    champion_report, champ_pred = None, None
+    if version is not None:
+        champ_proba = champion_probabilities(ctx, version, test)
+        champ_pred = champ_proba >= threshold
+        champion_report, _, _ = score(lambda _rows: champ_proba, test, schema, ctx.params)
+    stats = paired_bootstrap(encode_labels(test, schema), cand_pred, champ_pred, test[list(schema.sensitive)],
+                             n=cfg.bootstrap.n, seed=cfg.bootstrap.seed, confidence=cfg.bootstrap.confidence,
+                             primary=cfg.primary_metric, intersectional=cfg.intersectional)
+    decision = decide(candidate, stats, cfg, champion_version=version).to_dict()
+    decision["statistics"] = stats
+    if champion_report is not None:
+        decision["champion_metrics"] = champion_report["metrics"]
+    return decision
+
+
+def write_decision(ctx: StageContext, decision: dict[str, Any]) -> dict[str, Any]:
+    """Write the decision and the promotion card (JSON first, then Markdown) and return the card."""
+    validation = files.read_json(ctx.path(paths.RAW_REPORT)) if ctx.path(paths.RAW_REPORT).exists() else None
+    card = build_card(decision, files.read_json(ctx.path(paths.EVAL_REPORT)), validation,
+                      lineage_tags(ctx.root), ctx.params)
+    files.write_json(ctx.path(paths.DECISION), decision)
+    files.write_json(ctx.path(paths.CARD), card)
+    files.write_text(ctx.path(paths.CARD_MD), card_markdown(card))
+    return card
 
 
 def run(ctx: StageContext) -> dict[str, Any]:
-    candidate = files.read_json(ctx.path(paths.EVAL_REPORT))
     train_run = files.read_json(ctx.path(paths.TRAIN_RUN))["run_id"]
     with tracking.stage_run(ctx, "gate", run_id=train_run):
         import mlflow
 
+        tracking.configure(ctx.root, ctx.params.tracking.experiment)
         version = registry.champion_version(ctx.params.promote.model_name, ctx.params.promote.alias)
-        champion = champion_report(ctx, version) if version else None
-        decision = decide(candidate, champion, ctx.params.gate, champion_version=version).to_dict()
-        if champion is not None:
-            decision["champion_metrics"] = champion["metrics"]
-        files.write_json(ctx.path(paths.DECISION), decision)
-        files.write_text(ctx.path(paths.DECISION_MD), decision_markdown(decision, candidate))
+        decision = evaluate_against(ctx, version)
+        write_decision(ctx, decision)
         mlflow.set_tags({"gate.verdict": decision["verdict"],
                          "gate.reasons": "; ".join(decision["reasons"])[:5000] or "all checks passed"})
-        mlflow.log_artifact(str(ctx.path(paths.DECISION)), "gate")
-        mlflow.log_artifact(str(ctx.path(paths.DECISION_MD)), "gate")
+        for artifact in (paths.DECISION, paths.CARD, paths.CARD_MD):
+            mlflow.log_artifact(str(ctx.path(artifact)), "gate")
     log.info("gate: %s%s", decision["verdict"], "" if not decision["reasons"] else f" ({decision['reasons']})")
     return decision

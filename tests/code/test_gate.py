@@ -1,41 +1,122 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from fairgate.bootstrap import paired_bootstrap
 from fairgate.config import GateConfig
-from fairgate.gate import decide
+from fairgate.gate import FAIL, INSUFFICIENT, PASS, decide
+
+REPORT = {"metrics": {"accuracy": 0.85, "roc_auc": 0.9}}
 
 
-def _report(accuracy=0.85, auc=0.9, dp=0.02, eo=0.03):
-    return {"metrics": {"accuracy": accuracy, "roc_auc": auc},
-            "fairness": {"sex": {"demographic_parity_difference": dp, "equalized_odds_difference": eo}}}
+def _data(n=6000, seed=0, flip=0.15, champion_flip=0.15, bias=0.0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    sex = rng.choice(["F", "M"], n)
+    candidate = np.where(rng.random(n) < flip, 1 - y, y)
+    candidate = np.where((sex == "M") & (rng.random(n) < bias), 1, candidate)
+    champion = np.where(rng.random(n) < champion_flip, 1 - y, y)
+    return y, candidate, champion, pd.DataFrame({"sex": sex})
 
 
-def test_good_first_model_passes_absolute_checks_only():
-    decision = decide(_report(), None, GateConfig())
-    assert decision.passed and decision.reasons == []
+def _stats(y, cand, champ, sens, **kw):
+    return paired_bootstrap(y, cand, champ, sens, n=kw.get("n", 500), seed=1, confidence=0.95,
+                            primary="accuracy", intersectional=kw.get("intersectional", False))
+
+
+def test_first_model_gets_absolute_checks_only():
+    y, cand, _, sens = _data()
+    decision = decide(REPORT, _stats(y, cand, None, sens), GateConfig())
+    assert decision.verdict == PASS
     assert {c.kind for c in decision.checks} == {"floor", "fairness"}
 
 
 def test_every_failure_is_reported_not_just_the_first():
-    decision = decide(_report(accuracy=0.5, dp=0.3, eo=0.4), None, GateConfig())
-    assert not decision.passed
-    failed = {c.name for c in decision.checks if not c.passed}
-    assert failed == {"accuracy", "demographic_parity_difference[sex]", "equalized_odds_difference[sex]"}
-    assert any("demographic_parity_difference[sex]" in r for r in decision.reasons)
+    y, cand, _, sens = _data(bias=0.5)
+    decision = decide({"metrics": {"accuracy": 0.5, "roc_auc": 0.9}}, _stats(y, cand, None, sens), GateConfig())
+    failed = {c.name for c in decision.checks if c.status == FAIL}
+    assert {"accuracy", "demographic_parity_difference[sex]", "equalized_odds_difference[sex]"} <= failed
+    assert len(decision.reasons) == len(failed)
 
 
-def test_regression_against_champion_respects_tolerance():
-    cfg = GateConfig(max_accuracy_drop=0.01)
-    assert decide(_report(accuracy=0.845), _report(accuracy=0.85), cfg, "3").passed
-    worse = decide(_report(accuracy=0.80), _report(accuracy=0.85), cfg, "3")
-    assert not worse.passed and worse.champion_version == "3"
-    assert any(c.name == "accuracy_vs_champion" and not c.passed for c in worse.checks)
+def test_ceiling_is_judged_on_the_ci_upper_bound_not_the_point_estimate():
+    y, cand, _, sens = _data(n=400, bias=0.12)
+    stats = _stats(y, cand, None, sens)
+    interval = stats["fairness"]["sex"]["demographic_parity_difference"]["candidate"]
+    ceiling = (interval["estimate"] + interval["high"]) / 2
+    check = next(c for c in decide(REPORT, stats, GateConfig(max_demographic_parity_difference=ceiling)).checks
+                 if c.name == "demographic_parity_difference[sex]")
+    assert interval["estimate"] < ceiling < interval["high"] and check.status == FAIL
+
+
+def test_non_inferiority_and_superiority_rules():
+    y, cand, champ, sens = _data(flip=0.15, champion_flip=0.15, seed=3)
+    stats = _stats(y, cand, champ, sens)
+    assert decide(REPORT, stats, GateConfig(mode="non_inferiority", margin=0.03), "1").verdict == PASS
+    assert decide(REPORT, stats, GateConfig(mode="superiority"), "1").verdict == FAIL
+    better = _stats(*_data(flip=0.10, champion_flip=0.16, seed=3))
+    assert decide(REPORT, better, GateConfig(mode="superiority"), "1").verdict == PASS
+    worse = _stats(*_data(flip=0.20, champion_flip=0.12, seed=3))
+    decision = decide(REPORT, worse, GateConfig(mode="non_inferiority", margin=0.01), "1")
+    assert decision.verdict == FAIL and any("accuracy_vs_champion" in r for r in decision.reasons)
+
+
+def test_small_group_is_insufficient_evidence_and_blocks_by_default():
+    y, cand, _, sens = _data(n=2000)
+    sens.loc[:9, "sex"] = "X"
+    stats = _stats(y, cand, None, sens)
+    decision = decide(REPORT, stats, GateConfig(min_group_size=30))
+    statuses = {c.name: c.status for c in decision.checks}
+    assert statuses["demographic_parity_difference[sex]"] == INSUFFICIENT
+    assert decision.verdict == INSUFFICIENT and "'X': 10" in decision.reasons[0]
+    assert decide(REPORT, stats, GateConfig(min_group_size=30, on_insufficient_evidence="allow")).verdict == PASS
+
+
+def test_optional_fairness_increase_check_against_champion():
+    y, cand, champ, sens = _data(bias=0.3)
+    stats = _stats(y, cand, champ, sens)
+    cfg = GateConfig(max_fairness_increase=0.02, max_demographic_parity_difference=1, max_equalized_odds_difference=1,
+                     margin=1)
+    decision = decide(REPORT, stats, cfg, "1")
+    assert "demographic_parity_difference_increase[sex]" in {c.name for c in decision.checks if c.status == FAIL}
 
 
 def test_nan_metric_fails_closed():
-    assert not decide(_report(auc=float("nan")), None, GateConfig()).passed
+    y, cand, _, sens = _data()
+    assert decide({"metrics": {"accuracy": 0.9, "roc_auc": float("nan")}}, _stats(y, cand, None, sens),
+                  GateConfig()).verdict == FAIL
 
 
-def test_decision_serialises_with_values_thresholds_and_outcomes():
-    payload = decide(_report(dp=0.2), None, GateConfig()).to_dict()
+def test_decision_serialises_value_threshold_status_and_interval():
+    y, cand, _, sens = _data()
+    payload = decide(REPORT, _stats(y, cand, None, sens), GateConfig()).to_dict()
     check = next(c for c in payload["checks"] if c["name"] == "demographic_parity_difference[sex]")
-    assert check == {"name": "demographic_parity_difference[sex]", "kind": "fairness", "value": 0.2,
-                     "threshold": 0.1, "comparison": "<=", "passed": False, "detail": ""}
-    assert payload["verdict"] == "fail"
+    assert check["threshold"] == 0.1 and check["comparison"] == "<" and check["status"] == "pass"
+    assert check["passed"] is True and set(check["interval"]) == {"estimate", "low", "high"}
+
+
+@pytest.mark.parametrize("primary", ["accuracy", "balanced_accuracy"])
+def test_bootstrap_matches_a_row_resampling_bootstrap(primary):
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
+    y, cand, champ, sens = _data(n=3000, seed=5)
+    metric = accuracy_score if primary == "accuracy" else balanced_accuracy_score
+    stats = paired_bootstrap(y, cand, champ, sens, n=2000, seed=2, confidence=0.9, primary=primary)
+    rng = np.random.default_rng(9)
+    diffs = []
+    for _ in range(2000):
+        i = rng.integers(0, len(y), len(y))
+        diffs.append(metric(y[i], cand[i]) - metric(y[i], champ[i]))
+    low, high = np.percentile(diffs, [5, 95])
+    got = stats["primary"]["difference"]
+    assert got["estimate"] == pytest.approx(metric(y, cand) - metric(y, champ), abs=1e-6)
+    assert got["low"] == pytest.approx(low, abs=0.004) and got["high"] == pytest.approx(high, abs=0.004)
+
+
+def test_bootstrap_is_seeded_and_handles_intersections():
+    y, cand, champ, sens = _data(n=1000)
+    sens["age"] = np.random.default_rng(0).choice(["a", "b"], len(y))
+    one = _stats(y, cand, champ, sens, intersectional=True)
+    assert one == _stats(y, cand, champ, sens, intersectional=True)
+    assert set(one["fairness"]) == {"sex", "age", "sex x age"}
+    assert sum(one["group_counts"]["sex x age"].values()) == len(y)

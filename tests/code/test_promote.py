@@ -1,70 +1,132 @@
-"""gate and promote adapters against a real registry: only a passing version becomes champion."""
+"""gate and promote against a real SQLite registry: CAS promotion, ledger, history and rollback."""
 
 import dataclasses
 import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
 
+import mlflow
 import pytest
 
 from fairgate.errors import StageError
-from fairgate.infra import registry
+from fairgate.infra import ledger, promotion, registry
 from fairgate.orchestrate import champion_moved, run_stage
 from fairgate.stages import paths
 
+LOOSE = {"min_accuracy": 0.5, "min_roc_auc": 0.5, "max_demographic_parity_difference": 1.0,
+         "max_equalized_odds_difference": 1.0, "margin": 1.0}
 
-def _decision(ctx):
-    return json.loads(ctx.path(paths.DECISION).read_text())
+
+def _fresh_name(request) -> str:
+    return f"m-{request.node.name[:40]}"
 
 
-def test_pass_promotes_then_a_failed_decision_leaves_champion(slice_ctx):
-    gate_cfg = slice_ctx.params.gate.model_copy(update={"min_accuracy": 0.5, "min_roc_auc": 0.5,
-                                                         "max_demographic_parity_difference": 1.0,
-                                                         "max_equalized_odds_difference": 1.0})
-    ctx = dataclasses.replace(slice_ctx, params=slice_ctx.params.model_copy(update={"gate": gate_cfg}))
-    run_stage(ctx, "gate")
-    assert _decision(ctx)["verdict"] == "pass"
+def _versions(name: str, count: int, model_uri: str, scores=None) -> list[str]:
+    client = mlflow.MlflowClient()
+    experiment = client.get_experiment_by_name("fairgate").experiment_id
+    out = []
+    for i in range(count):
+        run_id = client.create_run(experiment).info.run_id
+        tags = {} if scores is None else {"test.score": str(scores[i])}
+        out.append(registry.register(name, model_uri, run_id, tags))
+    return out
+
+
+def _decision(champion, verdict="pass"):
+    return {"verdict": verdict, "champion_version": champion, "reasons": [] if verdict == "pass" else ["bad"]}
+
+
+def test_gate_and_promote_stages_make_the_first_passing_model_champion(slice_ctx, request):
+    name = _fresh_name(request)
+    ctx = dataclasses.replace(slice_ctx, params=slice_ctx.params.model_copy(update={
+        "gate": slice_ctx.params.gate.model_copy(update=LOOSE),
+        "promote": slice_ctx.params.promote.model_copy(update={"model_name": name})}))
+    decision = run_stage(ctx, "gate")
+    assert decision["verdict"] == "pass" and decision["statistics"]["n_resamples"] == 1000
+    card = json.loads(ctx.path(paths.CARD).read_text())
+    assert card["reproduce"].endswith("&& dvc repro") and card["data"]["raw_md5"]
     first = run_stage(ctx, "promote")
-    assert first["promoted"] and first["champion"] == first["version"]
-    assert registry.champion_version("fairgate", "champion") == first["version"]
+    assert first["promoted"] and registry.champion_version(name, "champion") == first["version"]
+    description = mlflow.MlflowClient().get_model_version(name, first["version"]).description
+    assert description.startswith("# Promotion card")
     assert not champion_moved(ctx), "a candidate that became champion is not a moved champion"
-
     again = run_stage(ctx, "promote")
-    assert again["version"] == first["version"] and again["already_champion"] and not again["promoted"]
-
-    decision = _decision(ctx) | {"verdict": "fail", "reasons": ["accuracy = 0.1 is not >= 0.9"],
-                                 "champion_version": first["version"]}
-    ctx.path(paths.DECISION).write_text(json.dumps(decision))
-    trained = json.loads(ctx.path(paths.TRAIN_RUN).read_text())
-    ctx.path(paths.TRAIN_RUN).write_text(json.dumps(trained | {"run_id": _new_run_with_model(ctx)}))
-    failed = run_stage(ctx, "promote")
-    assert not failed["promoted"] and failed["champion"] == first["version"]
-    assert registry.champion_version("fairgate", "champion") == first["version"]
-    ctx.path(paths.TRAIN_RUN).write_text(json.dumps(trained))
+    assert again["already_champion"] and len(ledger.read(name)) == 1
 
 
-def test_promote_refuses_when_the_champion_moved_after_the_gate(slice_ctx):
-    decision = _decision(slice_ctx)
-    slice_ctx.path(paths.DECISION).write_text(json.dumps(decision | {"champion_version": "999"}))
-    trained = json.loads(slice_ctx.path(paths.TRAIN_RUN).read_text())
-    slice_ctx.path(paths.TRAIN_RUN).write_text(json.dumps(trained | {"run_id": _new_run_with_model(slice_ctx)}))
-    try:
-        with pytest.raises(StageError, match=r"\[promote\] the champion moved"):
-            run_stage(slice_ctx, "promote")
-    finally:
-        slice_ctx.path(paths.DECISION).write_text(json.dumps(decision))
-        slice_ctx.path(paths.TRAIN_RUN).write_text(json.dumps(trained))
+def test_failed_decision_is_recorded_and_champion_stays(slice_ctx, request):
+    name = _fresh_name(request)
+    model_uri = json.loads(slice_ctx.path(paths.TRAIN_RUN).read_text())["model_uri"]
+    v1, v2 = _versions(name, 2, model_uri)
+    promotion.promote(name, "champion", v1, _decision(None), pytest.fail, {})
+    outcome = promotion.promote(name, "champion", v2, _decision(v1, "fail"), pytest.fail, {})
+    assert outcome["action"] == "rejected" and registry.champion_version(name, "champion") == v1
+    repeat = promotion.promote(name, "champion", v2, _decision(v1, "fail"), pytest.fail, {})
+    assert repeat["recorded"] is False, "the same evidence is not recorded twice"
+    assert [e["action"] for e in ledger.read(name)] == ["promoted", "rejected"]
+    assert registry.version_tags(name, v2)["gate.verdict"] == "fail"
 
 
-def _new_run_with_model(ctx) -> str:
-    """Another run whose model is the same bundle: stands in for a second candidate."""
-    import mlflow
+def test_candidate_that_loses_the_race_is_reevaluated_not_overwriting(slice_ctx, request):
+    name = _fresh_name(request)
+    model_uri = json.loads(slice_ctx.path(paths.TRAIN_RUN).read_text())["model_uri"]
+    v1, v2 = _versions(name, 2, model_uri)
+    promotion.promote(name, "champion", v1, _decision(None), pytest.fail, {})
+    seen = []
 
-    from fairgate.infra.pyfunc import log_bundle
-    from fairgate.infra.tracking import configure
+    def reevaluate(champion):
+        seen.append(champion)
+        return _decision(champion, "fail")
 
-    configure(ctx.root, ctx.params.tracking.experiment)
-    with mlflow.start_run() as run:
-        import pandas as pd
+    outcome = promotion.promote(name, "champion", v2, _decision(None), reevaluate, {})
+    assert seen == [v1] and outcome["reevaluated"] and outcome["action"] == "rejected"
+    assert registry.champion_version(name, "champion") == v1
 
-        example = pd.read_parquet(ctx.path(paths.PROCESSED) / paths.TEST).head(3)
-        log_bundle(ctx.path(paths.CANDIDATE), example.drop(columns=["income"]), ["torch"])
-    return run.info.run_id
+
+def test_rollback_restores_previous_champion_and_ledger_shows_both_moves(slice_ctx, request):
+    name = _fresh_name(request)
+    model_uri = json.loads(slice_ctx.path(paths.TRAIN_RUN).read_text())["model_uri"]
+    v1, v2 = _versions(name, 2, model_uri)
+    promotion.promote(name, "champion", v1, _decision(None), pytest.fail, {})
+    between = datetime.now(UTC)
+    promotion.promote(name, "champion", v2, _decision(v1), pytest.fail, {})
+    entry = promotion.rollback(name, "champion", None, "v2 misbehaves in production", {})
+    assert registry.champion_version(name, "champion") == v1 == entry["version"]
+    entries = ledger.read(name)
+    assert [(e["action"], e["champion_after"]) for e in entries] == [
+        ("promoted", v1), ("promoted", v2), ("rolled_back", v1)]
+    assert entries[-1]["reasons"] == ["v2 misbehaves in production"] and entries[-1]["previous_champion"] == v2
+    assert ledger.champion_at(entries, between) == v1
+    assert ledger.champion_at(entries, datetime.fromisoformat(entries[1]["time"])) == v2
+    with pytest.raises(StageError, match="no version 99"):
+        promotion.rollback(name, "champion", "99", "typo", {})
+
+
+def test_concurrent_promotions_give_one_consistent_chain_and_lose_no_entry(slice_ctx, request):
+    name = _fresh_name(request)
+    model_uri = json.loads(slice_ctx.path(paths.TRAIN_RUN).read_text())["model_uri"]
+    scores = [3, 1, 4, 2, 5]
+    versions = _versions(name, len(scores), model_uri, scores)
+    store = mlflow.get_tracking_uri()
+    root = Path(__file__).resolve().parents[2]
+    workers = [subprocess.Popen([sys.executable, "-m", "tests.code.promotion_worker", store, name, v],
+                                cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for v in versions]
+    outcomes = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=300)
+        assert worker.returncode == 0, err
+        outcomes.append(json.loads(out.strip().splitlines()[-1]))
+    best = versions[scores.index(max(scores))]
+    assert registry.champion_version(name, "champion") == best
+    entries = ledger.read(name)
+    assert sorted(e["version"] for e in entries) == sorted(versions), "one ledger entry per candidate"
+    assert [e["seq"] for e in entries] == list(range(1, len(versions) + 1))
+    champion = None
+    for entry in entries:
+        assert entry["previous_champion"] == champion, entries
+        champion = entry["champion_after"]
+    assert champion == best
+    assert sum(o["action"] == "promoted" for o in outcomes) == sum(e["action"] == "promoted" for e in entries)

@@ -84,4 +84,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return project
 
 
-SMALL = ["-S", "data.synthetic.rows=4000", "-S", "train.epochs=8", "-S", "validate.min_rows=500"]
+# Small data gives wide confidence intervals, so the fairness ceilings are relaxed to match: these
+# tests exercise the mechanics; tests/model/test_gate_evidence.py holds the statistical evidence.
+SMALL = ["-S", "data.synthetic.rows=5000", "-S", "train.epochs=8", "-S", "validate.min_rows=500",
+         "-S", "gate.max_equalized_odds_difference=0.3", "-S", "gate.max_demographic_parity_difference=0.3"]

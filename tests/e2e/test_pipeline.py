@@ -27,7 +27,11 @@ def test_good_model_on_unbiased_data_becomes_champion(project):
         assert run.data.tags.get(tag) not in (None, "", "unrecorded"), tag
     assert "test.accuracy" in run.data.metrics and "val_loss" in run.data.metrics
     artifacts = {a.path for a in project.client().list_artifacts(run.info.run_id)}
-    assert {"validate", "evaluate", "gate", "lineage"} <= artifacts
+    assert {"validate", "evaluate", "gate", "lineage", "promote"} <= artifacts
+    card = (project.root / "reports/gate/card.md").read_text()
+    assert "PASS" in card and "git checkout" in card and "dvc repro" in card
+    history = project.fairgate("history").stdout
+    assert "promoted" in history
 
 
 def test_after_a_run_dvc_is_clean_and_repro_is_a_no_op(project):
