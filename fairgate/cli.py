@@ -6,8 +6,8 @@ import fcntl
 import logging
 import os
 import shutil
-import subprocess
 import sys
+import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -112,16 +112,23 @@ def run(
     with workspace_lock(root):
         write_params(root, params, overrides)
         os.chdir(root)
+        from fairgate.infra import files, timing
         from flows.pipeline import pipeline
 
+        started = time.perf_counter()
+        timing.reset()
         try:
-            pipeline(root=str(root), params=checked)
+            outcome = pipeline(root=str(root), params=checked)
         except StageError as exc:
             raise _fail(exc) from None
+        spent = timing.snapshot() | {"total_s": round(time.perf_counter() - started, 3)}
+        files.write_json(root / ".fairgate" / "last_run.json", spent | {"stages_run": outcome["stages"]})
     from fairgate.infra.tracking import tracking_uri
     from fairgate.summary import load_evidence, print_summary
 
     print_summary(console, load_evidence(root), f"fairgate ui  (store: {tracking_uri(root)})")
+    console.print(f"Took {spent['total_s']:.1f} s: stage work {spent.get('work_s', 0):.1f} s, of which MLflow "
+                  f"{spent.get('tracking_s', 0):.1f} s; DVC {spent.get('dvc_s', 0):.1f} s.")
 
 
 @app.command()
@@ -216,7 +223,8 @@ def ui(port: Annotated[int, typer.Option(help="port to serve on")] = 5000,
     command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", tracking_uri(root),
                "--host", host, "--port", str(port)]
     console.print(f"MLflow UI on http://{host}:{port} (Ctrl+C to stop)")
-    raise typer.Exit(subprocess.call(command, cwd=root))
+    os.chdir(root)
+    os.execv(sys.executable, command)  # become the server, so signals reach it directly
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ class PreprocessConfig(_Strict):
 
 
 class TrainConfig(_Strict):
-    framework: Literal["torch"] = "torch"
+    framework: Literal["torch", "tensorflow"] = "torch"
     device: Literal["auto", "cpu", "cuda"] = "auto"
     hidden_sizes: list[int] = Field(default_factory=lambda: [64, 32], min_length=1)
     dropout: float = Field(0.1, ge=0.0, lt=1.0)

@@ -10,6 +10,7 @@ from typing import Any
 from fairgate.errors import StageError
 from fairgate.infra import files, registry, tracking
 from fairgate.infra.dag import Dag
+from fairgate.infra.timing import spent
 from fairgate.stages import paths
 from fairgate.stages.context import StageContext
 
@@ -53,21 +54,25 @@ def champion_moved(ctx: StageContext) -> bool:
 
 def run_if_stale(ctx: StageContext, dag: Dag, stage: str) -> StageOutcome:
     """Run the stage only when DVC sees a change (or the champion moved under the gate), then record it."""
-    reasons = dag.changes(stage)
+    with spent("dvc"):
+        reasons = dag.changes(stage)
     if stage == "gate" and not reasons and champion_moved(ctx):
         reasons = ["the champion changed since the last decision"]
     if not reasons:
         log.info("%s: up to date, skipped", stage)
         return StageOutcome(stage, ran=False)
     log.info("%s: running (%s)", stage, "; ".join(reasons)[:160])
-    result = run_stage(ctx, stage)
-    dag.record(stage)
+    with spent("work"):
+        result = run_stage(ctx, stage)
+    with spent("dvc"):
+        dag.record(stage)
     return StageOutcome(stage, ran=True, reasons=reasons, result=result)
 
 
 def promote(ctx: StageContext) -> dict[str, Any]:
     """Run promote; when it had to re-evaluate against a new champion, record the new decision in dvc.lock."""
-    result = run_stage(ctx, "promote")
+    with spent("work"):
+        result = run_stage(ctx, "promote")
     if result.get("reevaluated"):
         dag = Dag(ctx.root)
         try:

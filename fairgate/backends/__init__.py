@@ -5,11 +5,15 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-_MODULES = {"torch": "fairgate.backends.torch_backend"}
+_MODULES = {"torch": "fairgate.backends.torch_backend", "tensorflow": "fairgate.backends.keras_backend"}
 
 
 def load_backend(framework: str) -> ModuleType:
-    """Import the backend module for ``framework`` (each exposes fit, predict_proba, save and load)."""
+    """Import the backend module for ``framework``.
+
+    Each exposes fit, predict_proba, save, load, log_native and pip_requirements, so no caller ever
+    branches on the framework, and the framework that is not selected is never imported.
+    """
     if framework not in _MODULES:
         raise ValueError(f"unknown train.framework '{framework}'; allowed: {sorted(_MODULES)}")
     return importlib.import_module(_MODULES[framework])

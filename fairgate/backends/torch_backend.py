@@ -4,38 +4,22 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from fairgate.backends.common import EpochCallback, FitResult, choose_device, diverged
 from fairgate.config import TrainConfig
-from fairgate.errors import StageError
 
 WEIGHTS = "model.pt"
 ARCHITECTURE = "architecture.json"
 
 
-@dataclass
-class FitResult:
-    model: nn.Module
-    history: list[dict[str, float]] = field(default_factory=list)
-    best_epoch: int = 0
-    device: str = "cpu"
-    precision: str = "fp32"
-    samples_per_s: float = 0.0
-
-
 def resolve_device(requested: str, cuda_available: bool | None = None) -> str:
     """Map ``train.device`` to a torch device, failing before training when CUDA is asked for but absent."""
-    available = torch.cuda.is_available() if cuda_available is None else cuda_available
-    if requested == "cuda" and not available:
-        raise StageError("train", "train.device is 'cuda' but no CUDA device is visible",
-                         "set train.device to 'auto' or 'cpu', or run on a machine with a GPU")
-    return "cuda" if requested == "cuda" or (requested == "auto" and available) else "cpu"
+    return choose_device(requested, torch.cuda.is_available() if cuda_available is None else cuda_available)
 
 
 def resolve_precision(device: str, bf16_supported: bool | None = None) -> str:
@@ -77,7 +61,7 @@ def _mean_loss(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch: int, a
 
 
 def fit(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, cfg: TrainConfig,
-        on_epoch: Callable[[dict[str, float]], None] | None = None) -> FitResult:
+        on_epoch: EpochCallback = None) -> FitResult:
     """Train with early stopping on validation loss and return the best weights.
 
     Raises StageError when the loss stops being finite (divergence), so no model is produced.
@@ -124,8 +108,7 @@ def fit(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.n
         train_loss = running / max(len(Xt), 1)
         val_loss = _mean_loss(model, Xv, yv, 8192, autocast)
         if not (np.isfinite(train_loss) and np.isfinite(val_loss)):
-            raise StageError("train", f"training diverged at epoch {epoch} (loss is {train_loss})",
-                             "lower train.learning_rate or check the processed data for extreme values")
+            raise diverged(epoch, train_loss)
         record = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss}
         result.history.append(record)
         if on_epoch:
@@ -172,3 +155,11 @@ def load(directory: Path) -> nn.Module:
 
 def pip_requirements() -> list[str]:
     return [f"torch=={torch.__version__.split('+')[0]}"]
+
+
+def log_native(model: nn.Module, example: np.ndarray) -> None:
+    """Also log the bare network (encoded features in, logits out) with MLflow's PyTorch flavor."""
+    import mlflow.pytorch
+
+    mlflow.pytorch.log_model(model, name="network", input_example=np.ascontiguousarray(example),
+                             pip_requirements=pip_requirements())

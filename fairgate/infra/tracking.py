@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fairgate.infra.lineage import lineage_tags
+from fairgate.infra.timing import spent
 
 if TYPE_CHECKING:
     from fairgate.stages.context import StageContext
@@ -30,6 +31,11 @@ def configure(root: Path, experiment: str) -> str:
     """Point MLflow at the store and make sure the experiment exists; return its id."""
     import mlflow
 
+    with spent("tracking"):
+        return _configure(mlflow, root, experiment)
+
+
+def _configure(mlflow, root: Path, experiment: str) -> str:
     uri = tracking_uri(root)
     mlflow.set_tracking_uri(uri)
     existing = mlflow.get_experiment_by_name(experiment)
@@ -74,10 +80,18 @@ def stage_run(ctx: StageContext, stage: str, run_id: str | None = None) -> Itera
     import mlflow
 
     configure(ctx.root, ctx.params.tracking.experiment)
-    chosen = run_id or ctx.pipeline_run_id()
-    with mlflow.start_run(run_id=chosen) as run:
+    with spent("tracking"):
+        chosen = run_id or ctx.pipeline_run_id()
+        run = mlflow.start_run(run_id=chosen)
         mlflow.set_tags(_tags(ctx, stage))
+    try:
         yield run
+    except BaseException:
+        with spent("tracking"):
+            mlflow.end_run("FAILED")
+        raise
+    with spent("tracking"):
+        mlflow.end_run()
 
 
 def _log_batch(rows: list[tuple[str, Any, int]]) -> None:
@@ -87,8 +101,9 @@ def _log_batch(rows: list[tuple[str, Any, int]]) -> None:
     stamp = int(time.time() * 1000)
     batch = [Metric(key, float(value), stamp, step) for key, value, step in rows
              if value is not None and math.isfinite(float(value))]
-    for start in range(0, len(batch), 1000):  # the store's per-call limit
-        mlflow.MlflowClient().log_batch(mlflow.active_run().info.run_id, metrics=batch[start:start + 1000])
+    with spent("tracking"):
+        for start in range(0, len(batch), 1000):  # the store's per-call limit
+            mlflow.MlflowClient().log_batch(mlflow.active_run().info.run_id, metrics=batch[start:start + 1000])
 
 
 def log_flat_metrics(metrics: dict[str, Any], prefix: str = "") -> None:
@@ -105,10 +120,30 @@ def log_params_flat(section: str, values: dict[str, Any]) -> None:
     import mlflow
 
     flat = {f"{section}.{k}": v for k, v in _flatten(values).items()}
-    existing = mlflow.get_run(mlflow.active_run().info.run_id).data.params
-    fresh = {k: str(v)[:6000] for k, v in flat.items() if k not in existing}
-    if fresh:
-        mlflow.log_params(fresh)
+    with spent("tracking"):
+        existing = mlflow.get_run(mlflow.active_run().info.run_id).data.params
+        fresh = {k: str(v)[:6000] for k, v in flat.items() if k not in existing}
+        if fresh:
+            mlflow.log_params(fresh)
+
+
+def log_files(paths: list[Path], artifact_dir: str) -> None:
+    """Log files and directories as artifacts of the active run."""
+    import mlflow
+
+    with spent("tracking"):
+        for path in paths:
+            if path.is_dir():
+                mlflow.log_artifacts(str(path), f"{artifact_dir}/{path.name}")
+            else:
+                mlflow.log_artifact(str(path), artifact_dir)
+
+
+def set_tags(tags: dict[str, Any]) -> None:
+    import mlflow
+
+    with spent("tracking"):
+        mlflow.set_tags(tags)
 
 
 def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -71,12 +71,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
 
     train_run = files.read_json(ctx.path(paths.TRAIN_RUN))["run_id"]
     with tracking.stage_run(ctx, "evaluate", run_id=train_run):
-        import mlflow
-
         tracking.log_flat_metrics({f"test.{k}": v for k, v in flat_metrics(report).items()})
-        mlflow.log_artifact(str(ctx.path(paths.EVAL_REPORT)), "evaluate")
-        mlflow.log_artifacts(str(ctx.path(paths.EVAL_PLOTS)), "evaluate/plots")
-        for table in (paths.EVAL_ROC, paths.EVAL_CALIBRATION):
-            mlflow.log_artifact(str(ctx.path(table)), "evaluate")
+        tracking.log_files([ctx.path(p) for p in (paths.EVAL_REPORT, paths.EVAL_PLOTS, paths.EVAL_ROC,
+                                                  paths.EVAL_CALIBRATION)], "evaluate")
     log.info("evaluate: accuracy %.4f, ROC AUC %.4f", report["metrics"]["accuracy"], report["metrics"]["roc_auc"])
     return report

@@ -64,15 +64,12 @@ def write_decision(ctx: StageContext, decision: dict[str, Any]) -> dict[str, Any
 def run(ctx: StageContext) -> dict[str, Any]:
     train_run = files.read_json(ctx.path(paths.TRAIN_RUN))["run_id"]
     with tracking.stage_run(ctx, "gate", run_id=train_run):
-        import mlflow
-
         tracking.configure(ctx.root, ctx.params.tracking.experiment)
         version = registry.champion_version(ctx.params.promote.model_name, ctx.params.promote.alias)
         decision = evaluate_against(ctx, version)
         write_decision(ctx, decision)
-        mlflow.set_tags({"gate.verdict": decision["verdict"],
-                         "gate.reasons": "; ".join(decision["reasons"])[:5000] or "all checks passed"})
-        for artifact in (paths.DECISION, paths.CARD, paths.CARD_MD):
-            mlflow.log_artifact(str(ctx.path(artifact)), "gate")
+        tracking.set_tags({"gate.verdict": decision["verdict"],
+                           "gate.reasons": "; ".join(decision["reasons"])[:5000] or "all checks passed"})
+        tracking.log_files([ctx.path(p) for p in (paths.DECISION, paths.CARD, paths.CARD_MD)], "gate")
     log.info("gate: %s%s", decision["verdict"], "" if not decision["reasons"] else f" ({decision['reasons']})")
     return decision

@@ -66,11 +66,9 @@ def run(ctx: StageContext) -> dict[str, Any]:
         prep.save(out / paths.PREPROCESSOR)
 
     with tracking.stage_run(ctx, "preprocess"):
-        import mlflow
-
         tracking.log_params_flat("preprocess", ctx.params.section("preprocess"))
         tracking.log_flat_metrics({f"preprocess.{k}_rows": v for k, v in summary["splits"].items()}
                                   | {"preprocess.width": len(names)})
-        mlflow.log_artifact(str(ctx.path(paths.PROCESSED_REPORT)), "preprocess")
+        tracking.log_files([ctx.path(paths.PROCESSED_REPORT)], "preprocess")
     log.info("preprocess: %s rows, %d features", summary["splits"], len(names))
     return summary

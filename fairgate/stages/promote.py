@@ -38,11 +38,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
               "already_champion": outcome["action"] == "already_champion"} | outcome
     files.write_json(ctx.path(paths.PROMOTION), result)
     with tracking.stage_run(ctx, "promote", run_id=trained["run_id"]):
-        import mlflow
-
-        mlflow.set_tags({"promote.version": version, "promote.action": outcome["action"]})
-        mlflow.log_artifact(str(ctx.path(paths.CARD_MD)), "promote")
-        mlflow.log_artifact(str(ctx.path(paths.CARD)), "promote")
+        tracking.set_tags({"promote.version": version, "promote.action": outcome["action"]})
+        tracking.log_files([ctx.path(paths.CARD_MD), ctx.path(paths.CARD)], "promote")
     log.info("promote: version %s %s; champion is %s", version, outcome["action"].replace("_", " "),
              outcome["champion"])
     return result

@@ -11,6 +11,7 @@ import pandas as pd
 from fairgate.backends import load_backend
 from fairgate.bundle import ModelBundle
 from fairgate.infra import files, tracking
+from fairgate.infra.timing import spent
 from fairgate.preprocess import Preprocessor
 from fairgate.stages import paths
 from fairgate.stages.context import StageContext
@@ -33,8 +34,6 @@ def run(ctx: StageContext) -> dict[str, Any]:
     example = example[prep.numeric + prep.categorical]
 
     with tracking.stage_run(ctx, "train") as run:
-        import mlflow
-
         from fairgate.infra.pyfunc import log_bundle
 
         tracking.log_params_flat("train", ctx.params.section("train"))
@@ -49,15 +48,16 @@ def run(ctx: StageContext) -> dict[str, Any]:
                    "final_val_loss": result.history[-1]["val_loss"] if result.history else None}
         tracking.log_flat_metrics({"train.best_epoch": result.best_epoch,
                                    "train.samples_per_s": result.samples_per_s})
-        mlflow.set_tags({"train.device": result.device, "train.precision": result.precision,
-                         "train.framework": cfg.framework})
-        for report in (paths.RAW_REPORT, paths.PROCESSED_REPORT):
-            if ctx.path(report).exists():
-                mlflow.log_artifact(str(ctx.path(report)), "lineage")
+        tracking.set_tags({"train.device": result.device, "train.precision": result.precision,
+                           "train.framework": cfg.framework})
+        tracking.log_files([ctx.path(r) for r in (paths.RAW_REPORT, paths.PROCESSED_REPORT) if ctx.path(r).exists()],
+                           "lineage")
 
         with files.atomic_dir(ctx.path(paths.CANDIDATE)) as bundle_dir:
             ModelBundle(prep, result.model, cfg.framework).save(bundle_dir, n_features=X_train.shape[1], cfg=cfg)
-            info = log_bundle(bundle_dir, example, backend.pip_requirements())
+            with spent("tracking"):
+                info = log_bundle(bundle_dir, example, backend.pip_requirements())
+                backend.log_native(result.model, X_train[:EXAMPLE_ROWS])
         record = {"run_id": run.info.run_id, "model_uri": info.model_uri,
                   "experiment_id": run.info.experiment_id}
         files.write_json(ctx.path(paths.TRAIN_RUN), record)

@@ -27,13 +27,10 @@ def run(ctx: StageContext) -> dict[str, Any]:
         summary = core.run_suite(frame, suite, tmp_docs)
     files.write_json(ctx.path(paths.RAW_REPORT), summary)
     with tracking.stage_run(ctx, "validate"):
-        import mlflow
-
         tracking.log_flat_metrics({"validate.failed_expectations": summary["failed"],
                                    "validate.rows": summary["rows"]})
-        mlflow.log_artifact(str(ctx.path(paths.RAW_REPORT)), "validate")
-        mlflow.log_artifacts(str(docs), "validate/data_docs")
-        mlflow.set_tag("validate.success", str(summary["success"]).lower())
+        tracking.log_files([ctx.path(paths.RAW_REPORT), docs], "validate")
+        tracking.set_tags({"validate.success": str(summary["success"]).lower()})
     if not summary["success"]:
         raise StageError("validate", f"{summary['failed']} of {summary['evaluated']} expectations failed "
                          f"on {paths.RAW}:\n{core.describe_failures(summary)}",

@@ -109,6 +109,8 @@ def test_bad_raw_data_fails_in_validate_naming_the_column(project, damage, colum
 def test_ui_serves_the_project_store(project):
     if project.champion() is None:
         project.fairgate("run", *SMALL)
+    import os
+    import signal
     import socket
     import subprocess
     import sys
@@ -119,7 +121,8 @@ def test_ui_serves_the_project_store(project):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", "fairgate", "ui", "--port", str(port)],
-                              cwd=project.root, env=project.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              cwd=project.root, env=project.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
     try:
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -133,5 +136,5 @@ def test_ui_serves_the_project_store(project):
                 time.sleep(1)
         raise AssertionError("the MLflow UI did not answer within 60 s")
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)  # the UI runs uvicorn workers in child processes
         server.wait(timeout=30)

@@ -1,0 +1,247 @@
+"""fairgate's benchmark suite: `make bench` (full) or `make bench QUICK=1` (small variants, < 10 min).
+
+Writes bench/results.json (one flat object per benchmark, stable keys) and BENCHMARKS.md. Ratios are
+measured side by side in one run; absolute times only compare on the same machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+QUICK = os.environ.get("QUICK", "") not in ("", "0")
+EPOCHS = 3
+
+
+def _env(root: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PREFECT_", "FAIRGATE_"))}
+    env.update({"PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}", "PREFECT_HOME": str(root / ".prefect-home"),
+                "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}"})
+    return env
+
+
+def project_copy() -> Path:
+    """A git-initialised copy of the tracked files, as the e2e tests use."""
+    root = Path(tempfile.mkdtemp(prefix="fairgate-bench-"))
+    listed = subprocess.run(["git", "ls-files", "-c"], cwd=REPO, capture_output=True, text=True, check=True)
+    for relative in listed.stdout.splitlines():
+        if (REPO / relative).is_file():
+            (root / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / relative, root / relative)
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "b"]):
+        subprocess.run(["git", *args], cwd=root, check=True)
+    return root
+
+
+def timed(args: list[str], root: Path) -> tuple[float, subprocess.CompletedProcess]:
+    started = time.perf_counter()
+    done = subprocess.run(args, cwd=root, env=_env(root), capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{args} failed:\n{done.stderr[-3000:]}")
+    return elapsed, done
+
+
+def bare_pipeline_s(rows: int, root: Path) -> float:
+    """The same stage work in one process: no Prefect, no DVC, no MLflow."""
+    script = f"""
+import time; started = time.perf_counter()
+from pathlib import Path
+from fairgate.config import load_params
+from fairgate import ingest, validate, preprocess, evaluate
+from fairgate.contract import resolve_schema
+from fairgate.backends import load_backend
+p = load_params(Path("params.yaml"))
+raw = ingest.load(p.data, Path("."))
+schema = resolve_schema(p.data, list(raw.columns), raw.dtypes)
+assert validate.run_suite(raw, validate.raw_suite(schema, p.validate_cfg))["success"]
+s = preprocess.split(raw, schema, p.preprocess); prep = preprocess.fit_preprocessor(s.train, schema)
+arrays = [prep.transform(s.train), preprocess.encode_labels(s.train, schema),
+          prep.transform(s.val), preprocess.encode_labels(s.val, schema)]
+b = load_backend(p.train.framework); model = b.fit(*arrays, p.train).model
+proba = b.predict_proba(model, prep.transform(s.test))
+evaluate.evaluate(preprocess.encode_labels(s.test, schema), proba, s.test[list(schema.sensitive)], p.evaluate)
+print(time.perf_counter() - started)
+"""
+    seconds, _ = timed([sys.executable, "-c", script], root)
+    return seconds
+
+
+def import_seconds(module: str, root: Path) -> float:
+    seconds, done = timed([sys.executable, "-c", f"import time; t = time.perf_counter(); import {module}; "
+                           "print(time.perf_counter() - t)"], root)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def prefect_start_s(root: Path) -> float:
+    script = ("import time; from prefect import flow\n@flow\ndef f(): return 1\n"
+              "t = time.perf_counter(); f(); print(time.perf_counter() - t)")
+    _, done = timed([sys.executable, "-c", script], root)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def set_params(root: Path, overrides: list[str]) -> None:
+    script = ("import sys; from pathlib import Path; from fairgate.cli import write_params; "
+              "write_params(Path('.'), None, sys.argv[1:])")
+    timed([sys.executable, "-c", script, *overrides], root)
+
+
+def overhead(rows: int) -> dict:
+    root = project_copy()
+    set_params(root, [f"data.synthetic.rows={rows}", f"train.epochs={EPOCHS}", f"train.patience={EPOCHS + 1}"])
+    run_s, done = timed([str(BIN / "fairgate"), "run"], root)
+    bare_s = bare_pipeline_s(rows, root)
+    stats = json.loads((root / ".fairgate" / "last_run.json").read_text())
+    noop_dvc_s, _ = timed([str(BIN / "dvc"), "repro"], root)
+    noop_run_s, _ = timed([str(BIN / "fairgate"), "run"], root)
+    breakdown = {
+        "imports_s": round(sum(import_seconds(m, root) for m in ("prefect", "mlflow", "dvc.repo")), 2),
+        "prefect_start_s": round(prefect_start_s(root), 2),
+        "mlflow_logging_s": round(stats["tracking_s"], 2),
+        "dvc_hashing_s": round(stats["dvc_s"], 2),
+        "stage_work_s": round(stats["work_s"] - stats["tracking_s"], 2),
+    }
+    shutil.rmtree(root, ignore_errors=True)
+    return {"rows": rows, "fairgate_run_s": round(run_s, 2), "bare_script_s": round(bare_s, 2),
+            "overhead_ratio": round(run_s / bare_s, 2), "overhead_breakdown": breakdown,
+            "noop_dvc_repro_s": round(noop_dvc_s, 2), "noop_fairgate_run_s": round(noop_run_s, 2)}
+
+
+def scale(rows: int) -> dict:
+    root = project_copy()
+    set_params(root, [f"data.synthetic.rows={rows}", "train.epochs=1", "validate.min_rows=1000"])
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    seconds, _ = timed([str(BIN / "fairgate"), "run"], root)
+    peak_kb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+    shutil.rmtree(root, ignore_errors=True)
+    return {"rows": rows, "wall_s": round(seconds, 1), "peak_rss_gb": round(peak_kb / 1024**2, 2)}
+
+
+def gx_rows_per_s(rows: int) -> float:
+    from fairgate import ingest, validate
+    from fairgate.config import build_params
+    from fairgate.contract import resolve_schema
+
+    params = build_params({"data": {"synthetic": {"rows": rows}, "label_values": [">50K", "<=50K"]},
+                          "validate": {"ranges": {"hours_per_week": [1, 99], "education_num": [1, 16]}}})
+    raw = ingest.load(params.data, REPO)
+    suite = validate.raw_suite(resolve_schema(params.data, list(raw.columns), raw.dtypes), params.validate_cfg)
+    validate.run_suite(raw.head(1000), suite)  # warm-up
+    started = time.perf_counter()
+    assert validate.run_suite(raw, suite)["success"]
+    return rows / (time.perf_counter() - started)
+
+
+def model_log_s() -> float:
+    script = """
+import tempfile, time
+from pathlib import Path
+import mlflow
+from fairgate.bundle import ModelBundle
+from fairgate.config import build_params
+from fairgate.contract import resolve_schema
+from fairgate.ingest import load
+from fairgate.preprocess import fit_preprocessor, encode_labels
+from fairgate.backends import load_backend
+from fairgate.infra.pyfunc import log_bundle
+root = Path(tempfile.mkdtemp())
+mlflow.set_tracking_uri(f"sqlite:///{root / 'm.db'}")
+p = build_params({"data": {"synthetic": {"rows": 2000}}, "train": {"epochs": 1}})
+raw = load(p.data, root); schema = resolve_schema(p.data, list(raw.columns), raw.dtypes)
+prep = fit_preprocessor(raw, schema); X, y = prep.transform(raw), encode_labels(raw, schema)
+backend = load_backend("torch"); model = backend.fit(X, y, X, y, p.train).model
+ModelBundle(prep, model, "torch").save(root / "b", n_features=X.shape[1], cfg=p.train)
+example = raw[prep.numeric + prep.categorical].head(5)
+with mlflow.start_run():
+    log_bundle(root / "b", example, backend.pip_requirements())  # warm-up
+    t = time.perf_counter(); log_bundle(root / "b", example, backend.pip_requirements())
+    print(time.perf_counter() - t)
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    from bench.throughput import measure
+
+    results: dict[str, object] = {"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
+                                  "date": datetime.now(UTC).isoformat(timespec="seconds"), "quick": QUICK}
+    steps = [
+        ("throughput", lambda: {
+            "torch": measure("torch", 100_000 if QUICK else 400_000, 2),
+            "tensorflow": measure("tensorflow", 100_000 if QUICK else 400_000, 2)}),
+        ("overhead", lambda: overhead(50_000 if QUICK else 200_000)),
+        ("gx", lambda: {"gx_rows_per_s": round(gx_rows_per_s(1_000_000))}),
+        ("model_log", lambda: {"model_log_s": round(model_log_s(), 3)}),
+    ]
+    if not QUICK:
+        steps += [("scale_1m", lambda: scale(1_000_000)), ("scale_10m", lambda: scale(10_000_000))]
+    for name, step in steps:
+        started = time.perf_counter()
+        print(f"bench: {name} ...", flush=True)
+        results[name] = step()
+        print(f"bench: {name} done in {time.perf_counter() - started:.0f} s: {results[name]}", flush=True)
+    flat = summarise(results)
+    (REPO / "bench" / "results.json").write_text(json.dumps(flat, indent=2) + "\n")
+    write_markdown(flat)
+
+
+def summarise(results: dict) -> dict:
+    """The stable, flat keys other runs compare against."""
+    flat = {k: results[k] for k in ("machine", "date", "quick")}
+    throughput = results["throughput"]
+    flat["torch_throughput_ratio"] = throughput["torch"]["ratio"]
+    flat["tf_throughput_ratio"] = throughput["tensorflow"]["ratio"]
+    flat["torch_samples_per_s"], flat["torch_naive_samples_per_s"] = throughput["torch"]["ours"], throughput["torch"]["naive"]
+    flat["tf_samples_per_s"], flat["tf_naive_samples_per_s"] = (throughput["tensorflow"]["ours"],
+                                                                throughput["tensorflow"]["naive"])
+    flat.update({k: v for k, v in results["overhead"].items() if k != "rows"})
+    flat["overhead_rows"] = results["overhead"]["rows"]
+    flat.update(results["gx"])
+    flat.update(results["model_log"])
+    if "scale_10m" in results:
+        flat["scale_1m_wall_s"] = results["scale_1m"]["wall_s"]
+        flat["scale_10m_wall_s"] = results["scale_10m"]["wall_s"]
+        flat["scale_10m_peak_rss_gb"] = results["scale_10m"]["peak_rss_gb"]
+        flat["scale_ratio_10m_1m"] = round(results["scale_10m"]["wall_s"] / results["scale_1m"]["wall_s"], 2)
+    return flat
+
+
+TARGETS = {
+    "overhead_ratio": "<= 1.3 (goal 1.1)", "torch_throughput_ratio": ">= 3", "tf_throughput_ratio": ">= 1.5",
+    "noop_dvc_repro_s": "<= 1.5", "noop_fairgate_run_s": "<= 10 (goal 5)", "scale_10m_wall_s": "<= 900",
+    "scale_10m_peak_rss_gb": "<= 8", "scale_ratio_10m_1m": "<= 11", "gx_rows_per_s": ">= 2,000,000",
+    "model_log_s": "<= 1",
+}
+
+
+def write_markdown(flat: dict) -> None:
+    command = "make bench QUICK=1" if flat["quick"] else "make bench"
+    lines = ["# Benchmarks", "", f"Machine: {flat['machine']}. Date: {flat['date']}. Reproduce: `{command}`.", "",
+             "Ratios are measured side by side in one run; absolute times compare only on the same machine.", "",
+             "| key | value | target |", "| --- | --- | --- |"]
+    for key, value in flat.items():
+        if key in ("machine", "date", "quick"):
+            continue
+        shown = json.dumps(value) if isinstance(value, dict) else value
+        lines.append(f"| `{key}` | {shown} | {TARGETS.get(key, '')} |")
+    history = REPO / "BENCHMARKS.md"
+    notes = ""
+    if history.exists() and "## Notes" in history.read_text():
+        notes = history.read_text()[history.read_text().index("## Notes"):]
+    history.write_text("\n".join(lines) + "\n\n" + (notes or "## Notes\n"))
+
+
+if __name__ == "__main__":
+    main()

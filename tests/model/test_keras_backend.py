@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from fairgate.backends import load_backend
+from fairgate.bundle import ModelBundle
+from fairgate.errors import StageError
+from fairgate.preprocess import encode_labels, fit_preprocessor, split
+
+keras_backend = pytest.importorskip("fairgate.backends.keras_backend")
+
+
+@pytest.fixture(scope="module")
+def data(raw, schema, params):
+    splits = split(raw, schema, params.preprocess)
+    prep = fit_preprocessor(splits.train, schema)
+    arrays = [prep.transform(splits.train), encode_labels(splits.train, schema),
+              prep.transform(splits.val), encode_labels(splits.val, schema)]
+    return prep, splits, arrays
+
+
+def test_device_and_precision_resolution():
+    assert keras_backend.resolve_device("auto", gpu_available=False) == "cpu"
+    assert keras_backend.resolve_device("auto", gpu_available=True) == "cuda"
+    with pytest.raises(StageError, match="train.device is 'cuda'"):
+        keras_backend.resolve_device("cuda", gpu_available=False)
+    assert keras_backend.resolve_precision("cuda") == "mixed_float16"
+    assert keras_backend.resolve_precision("cpu") == "fp32"
+
+
+def test_training_learns_is_seeded_and_logs_every_epoch(data, params):
+    backend = load_backend("tensorflow")
+    _, _, (Xt, yt, Xv, yv) = data
+    first = backend.fit(Xt, yt, Xv, yv, params.train)
+    second = backend.fit(Xt, yt, Xv, yv, params.train)
+    p1, p2 = backend.predict_proba(first.model, Xv), backend.predict_proba(second.model, Xv)
+    assert np.allclose(p1, p2, atol=1e-6)
+    assert roc_auc_score(yv, p1) > 0.8
+    assert [h["epoch"] for h in first.history] == list(range(1, len(first.history) + 1))
+    assert first.samples_per_s > 0 and first.device == "cpu"
+
+
+def test_divergence_stops_with_a_message(data, params):
+    _, _, (Xt, yt, Xv, yv) = data
+    poisoned = Xt.copy()
+    poisoned[0, 0] = np.inf
+    with pytest.raises(StageError, match="diverged"):
+        load_backend("tensorflow").fit(poisoned, yt, Xv, yv, params.train)
+
+
+def test_bundle_round_trip(data, params, tmp_path):
+    prep, splits, (Xt, yt, Xv, yv) = data
+    result = load_backend("tensorflow").fit(Xt, yt, Xv, yv, params.train.model_copy(update={"epochs": 2}))
+    bundle = ModelBundle(prep, result.model, "tensorflow")
+    bundle.save(tmp_path / "b", n_features=Xt.shape[1], cfg=params.train)
+    again = ModelBundle.load(tmp_path / "b")
+    assert np.abs(bundle.predict_proba(splits.test) - again.predict_proba(splits.test)).max() < 1e-6
