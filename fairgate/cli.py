@@ -23,8 +23,8 @@ from fairgate.errors import StageError
 from fairgate.stages import STAGES
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-console = Console(stderr=False)
-err = Console(stderr=True)
+console = Console(stderr=False, soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 PARAMS = "params.yaml"
 
 
@@ -107,26 +107,39 @@ def run(
     overrides = list(set_ or [])
     try:
         checked: Params = load_params(params or root / PARAMS, overrides)
+        from fairgate.preflight import check_columns
+
+        check_columns(checked, root)
     except ConfigError as exc:
         raise _fail(exc, 2) from None
+    from fairgate.infra.tracking import check_reachable, reap_orphaned_runs, redact, tracking_uri
+
+    try:
+        check_reachable(tracking_uri(root))
+    except StageError as exc:
+        raise _fail(exc) from None
     with workspace_lock(root):
         write_params(root, params, overrides)
         os.chdir(root)
         from fairgate.infra import files, timing
-        from flows.pipeline import pipeline
+        from fairgate.warmup import warm_up
 
         started = time.perf_counter()
         timing.reset()
+        warm_up(root, checked)
+        from flows.pipeline import pipeline
+
+        for run_id in reap_orphaned_runs(root, checked.tracking.experiment):
+            logging.getLogger("fairgate").warning("marked MLflow run %s KILLED: its process ended while it ran", run_id)
         try:
             outcome = pipeline(root=str(root), params=checked)
         except StageError as exc:
             raise _fail(exc) from None
         spent = timing.snapshot() | {"total_s": round(time.perf_counter() - started, 3)}
         files.write_json(root / ".fairgate" / "last_run.json", spent | {"stages_run": outcome["stages"]})
-    from fairgate.infra.tracking import tracking_uri
     from fairgate.summary import load_evidence, print_summary
 
-    print_summary(console, load_evidence(root), f"fairgate ui  (store: {tracking_uri(root)})")
+    print_summary(console, load_evidence(root), f"fairgate ui  (store: {redact(tracking_uri(root))})")
     console.print(f"Took {spent['total_s']:.1f} s: stage work {spent.get('work_s', 0):.1f} s, of which MLflow "
                   f"{spent.get('tracking_s', 0):.1f} s; DVC {spent.get('dvc_s', 0):.1f} s.")
 

@@ -36,6 +36,7 @@ class DataConfig(_Strict):
     numeric: list[str] | None = None
     drop: list[str] = Field(default_factory=list)
     na_values: list[str] = Field(default_factory=list)
+    delimiter: str = Field(",", min_length=1, max_length=1)
     strip_whitespace: bool = True
     label_map: dict[str, str] = Field(default_factory=dict)
     synthetic: SyntheticConfig = SyntheticConfig()
@@ -55,6 +56,7 @@ class ValidateConfig(_Strict):
     null_tolerance: dict[str, float] = Field(default_factory=dict)
     ranges: dict[str, tuple[float | None, float | None]] = Field(default_factory=dict)
     extra_columns: Literal["allow", "reject"] = "allow"
+    max_duplicate_fraction: float = Field(0.5, ge=0.0, le=1.0)
 
     @field_validator("null_tolerance")
     @classmethod
@@ -86,6 +88,7 @@ class TrainConfig(_Strict):
 class EvaluateConfig(_Strict):
     threshold: float = Field(0.5, gt=0.0, lt=1.0)
     calibration_bins: int = Field(10, ge=2)
+    unseen_categories: Literal["error", "ignore"] = "error"
 
 
 class BootstrapConfig(_Strict):

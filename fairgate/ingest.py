@@ -26,12 +26,30 @@ def read_source(cfg: DataConfig, root: Path) -> pd.DataFrame:
                          "put the file there or set data.source to its path (or to 'synthetic')")
     try:
         if path.suffix.lower() == ".parquet":
-            return pd.read_parquet(path)
-        return pd.read_csv(path, na_values=cfg.na_values or None, skipinitialspace=cfg.strip_whitespace)
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, sep=cfg.delimiter, na_values=cfg.na_values or None,
+                                skipinitialspace=cfg.strip_whitespace)
     except pd.errors.EmptyDataError:
         raise StageError("ingest", f"'{path}' is empty", "supply a file with a header row and data rows") from None
     except (ValueError, OSError) as exc:
         raise StageError("ingest", f"cannot read '{path}': {exc}", "check the file format") from None
+    _check_shape(frame, path, cfg.delimiter)
+    return frame
+
+
+def _check_shape(frame: pd.DataFrame, path: Path, delimiter: str) -> None:
+    """Catch a wrong delimiter (everything in one column) and a header with no data rows."""
+    if frame.shape[1] == 1:
+        header = str(frame.columns[0])
+        for other in (";", "\t", "|", ","):
+            if other != delimiter and other in header:
+                raise StageError("ingest", f"'{path.name}' parsed as a single column '{header[:60]}': "
+                                 f"the delimiter looks like {other!r}, not {delimiter!r}",
+                                 f"set data.delimiter: {other!r} in params.yaml")
+    if len(frame) == 0:
+        raise StageError("ingest", f"'{path.name}' has a header ({len(frame.columns)} columns) but no data rows",
+                         "supply a file with data rows")
 
 
 def normalise(frame: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:

@@ -85,6 +85,15 @@ class Preprocessor:
             blocks.append(onehot)
         return np.hstack(blocks).astype(np.float32) if blocks else np.zeros((len(frame), 0), np.float32)
 
+    def unseen(self, frame: pd.DataFrame) -> dict[str, list[str]]:
+        """Per categorical column, the values in ``frame`` that training never saw."""
+        found = {}
+        for column in self.categorical:
+            new = set(_as_category_text(frame[column]).unique()) - set(self.categories[column])
+            if new:
+                found[column] = sorted(new)
+        return found
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 

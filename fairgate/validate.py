@@ -19,6 +19,7 @@ NUMERIC_TYPES = [
     "float16", "float32", "float64", "Int8", "Int16", "Int32", "Int64", "Float32", "Float64",
 ]
 _EXAMPLES = 5
+FINITE = 1e300
 
 
 def _null_tolerance(column: str, schema: Schema, cfg: ValidateConfig) -> float:
@@ -38,6 +39,8 @@ def raw_suite(schema: Schema, cfg: ValidateConfig, name: str = "raw") -> gx.Expe
         add(gxe.ExpectColumnToExist(column=column))
     for column in schema.numeric:
         add(gxe.ExpectColumnValuesToBeInTypeList(column=column, type_list=NUMERIC_TYPES))
+        add(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=-FINITE, max_value=FINITE,
+                                              meta={"notes": "values must be finite (no inf)"}))
     for column, (low, high) in cfg.ranges.items():
         add(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high))
     for column in schema.required:
@@ -50,6 +53,10 @@ def raw_suite(schema: Schema, cfg: ValidateConfig, name: str = "raw") -> gx.Expe
     add(gxe.ExpectColumnUniqueValueCountToBeBetween(column=schema.target, min_value=2, max_value=2))
     for column in schema.sensitive:
         add(ExpectColumnValueCountsToBeAtLeast(column=column, min_count=cfg.min_group_rows))
+    if cfg.max_duplicate_fraction < 1.0:
+        add(gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=list(schema.required), mostly=round(1.0 - cfg.max_duplicate_fraction, 6),
+            meta={"notes": "rows that duplicate another row entirely (validate.max_duplicate_fraction)"}))
     return gx.ExpectationSuite(name=name, expectations=expectations)
 
 
@@ -88,6 +95,7 @@ def _summarise(result: Any) -> dict[str, Any]:
         "unexpected_count": detail.get("unexpected_count"),
         "examples": [str(v) for v in examples[:_EXAMPLES]],
         "exception": exception,
+        "notes": (config.meta or {}).get("notes"),
     }
 
 
@@ -132,6 +140,8 @@ def describe_failures(summary: dict[str, Any]) -> str:
             continue
         column = f" column '{check['column']}'" if check["column"] else ""
         parts = [f"{check['expectation']}{column}"]
+        if check.get("notes"):
+            parts.append(check["notes"])
         if check["kwargs"]:
             parts.append(f"expected {check['kwargs']}")
         if check["unexpected_count"] is not None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fairgate.errors import StageError
 from fairgate.infra.lineage import lineage_tags
 from fairgate.infra.timing import spent
 
@@ -20,6 +23,65 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DEFAULT_STORE = "mlflow.db"
 ARTIFACT_DIR = "mlartifacts"
+
+
+def redact(uri: str) -> str:
+    """Hide a password in a URI (scheme://user:secret@host -> scheme://user:***@host)."""
+    return re.sub(r"(?<=://)([^:/@]+):[^@/]+@", r"\1:***@", uri)
+
+
+def check_reachable(uri: str, attempts: int = 4, first_delay_s: float = 0.5) -> None:
+    """For a tracking server, retry /health with exponential backoff, then fail with a clear error."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    import urllib.request
+
+    delay, last = first_delay_s, None
+    for attempt in range(1, attempts + 1):
+        try:
+            with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError as exc:
+            last = exc
+        if attempt < attempts:
+            log.info("MLflow server %s not reachable (attempt %d/%d); retrying in %.1f s",
+                     redact(uri), attempt, attempts, delay)
+            time.sleep(delay)
+            delay *= 2
+    raise StageError("tracking", f"the MLflow tracking server {redact(uri)} is unreachable after {attempts} "
+                     f"attempts ({last})", "start the server, or unset MLFLOW_TRACKING_URI to use the local store")
+
+
+def reap_orphaned_runs(root: Path, experiment: str) -> list[str]:
+    """Mark as KILLED the RUNNING runs left by a fairgate process on this host that no longer exists."""
+    import mlflow
+
+    configure(root, experiment)
+    client = mlflow.MlflowClient()
+    found = client.get_experiment_by_name(experiment)
+    reaped = []
+    with spent("tracking"):
+        runs = client.search_runs([found.experiment_id], "attributes.status = 'RUNNING'", max_results=200)
+        for run in runs:
+            tags = run.data.tags
+            if tags.get("fairgate.host") != socket.gethostname() or "fairgate.pid" not in tags:
+                continue
+            if not _alive(int(tags["fairgate.pid"])):
+                client.set_terminated(run.info.run_id, "KILLED")
+                client.set_tag(run.info.run_id, "fairgate.reaped", "process ended without closing the run")
+                reaped.append(run.info.run_id)
+    return reaped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def tracking_uri(root: Path) -> str:
@@ -83,7 +145,7 @@ def stage_run(ctx: StageContext, stage: str, run_id: str | None = None) -> Itera
     with spent("tracking"):
         chosen = run_id or ctx.pipeline_run_id()
         run = mlflow.start_run(run_id=chosen)
-        mlflow.set_tags(_tags(ctx, stage))
+        mlflow.set_tags(_tags(ctx, stage) | {"fairgate.pid": str(os.getpid()), "fairgate.host": socket.gethostname()})
     try:
         yield run
     except BaseException:

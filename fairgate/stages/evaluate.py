@@ -37,6 +37,22 @@ def score(predict_proba: Callable[[pd.DataFrame], np.ndarray], test: pd.DataFram
     return core.evaluate(y, proba, test[list(schema.sensitive)], params.evaluate), y, proba
 
 
+def check_test_rows(bundle: ModelBundle, test: pd.DataFrame, schema: Schema, unseen_policy: str) -> None:
+    """Every training group is in the test rows, and (unless ignored) no test category is new to the model."""
+    trained_groups = bundle.preprocessor.categories
+    absent = {c: sorted(set(trained_groups.get(c, [])) - set(test[c].astype("str").unique())) for c in schema.sensitive}
+    absent = {c: groups for c, groups in absent.items() if groups}
+    if absent:
+        raise StageError("evaluate", f"sensitive groups {absent} are in the training rows but absent from the test split, "
+                         "so their fairness cannot be measured",
+                         "supply more rows for those groups, or raise preprocess.test_size")
+    unseen = bundle.preprocessor.unseen(test)
+    if unseen and unseen_policy == "error":
+        raise StageError("evaluate", f"the test rows hold categories training never saw: {unseen}",
+                         "supply more rows of those categories, map them to known ones, "
+                         "or set evaluate.unseen_categories: ignore (they then encode as all zeros)")
+
+
 def flat_metrics(report: dict[str, Any]) -> dict[str, float]:
     """Headline metrics plus each sensitive feature's fairness gaps, as one flat mapping."""
     flat = dict(report["metrics"])
@@ -58,11 +74,8 @@ def _write_plots(ctx: StageContext, folder: Path, report: dict[str, Any], y, pro
 
 def run(ctx: StageContext) -> dict[str, Any]:
     test, schema = load_test(ctx)
-    absent = [c for c in schema.sensitive if test[c].nunique() < 2]
-    if absent:
-        raise StageError("evaluate", f"the test split has fewer than two groups of {absent}",
-                         "supply more rows per group or lower preprocess.test_size")
     bundle = ModelBundle.load(ctx.path(paths.CANDIDATE))
+    check_test_rows(bundle, test, schema, ctx.params.evaluate.unseen_categories)
     report, y, proba = score(bundle.predict_proba, test, schema, ctx.params)
     with files.atomic_dir(ctx.path(paths.EVAL_PLOTS)) as folder:
         _write_plots(ctx, folder, report, y, proba, ctx.params.evaluate.calibration_bins)

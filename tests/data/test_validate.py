@@ -31,8 +31,15 @@ def test_out_of_range_values_are_counted_with_examples(raw, schema, params):
     bad.loc[:9, "hours_per_week"] = 500
     summary = run_suite(bad, raw_suite(schema, params.validate_cfg))
     check = next(c for c in summary["checks"] if c["expectation"] == "expect_column_values_to_be_between"
-                 and c["column"] == "hours_per_week")
+                 and c["column"] == "hours_per_week" and c["kwargs"]["min_value"] == 1)
     assert not check["success"] and check["unexpected_count"] == 10 and "500" in check["examples"]
+
+
+def test_inf_fails_the_finite_check(raw, schema, params):
+    bad = raw.astype({"capital_gain": "float64"})
+    bad.loc[:2, "capital_gain"] = float("inf")
+    summary = run_suite(bad, raw_suite(schema, params.validate_cfg))
+    assert "values must be finite" in describe_failures(summary) and "capital_gain" in describe_failures(summary)
 
 
 def test_text_in_numeric_column_fails_the_type_check(raw, schema, params):

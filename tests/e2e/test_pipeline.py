@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import SMALL
+from tests.project import SMALL
 
 pytestmark = pytest.mark.e2e
 

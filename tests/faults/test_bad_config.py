@@ -1,0 +1,48 @@
+"""Bad config is rejected before any work starts, naming the key and what is allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.project import Project, make_project
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    return make_project(tmp_path_factory.mktemp("config"), tmp_path_factory.mktemp("prefect-home"))
+
+
+def _rejected(project: Project, *overrides: str) -> str:
+    params_before = (project.root / "params.yaml").read_text()
+    done = project.fairgate("run", *overrides, check=False)
+    assert done.returncode == 2, done.stderr
+    assert not (project.root / "data/raw.parquet").exists(), "no stage may run"
+    assert not (project.root / "mlflow.db").exists(), "nothing may be logged"
+    assert (project.root / "params.yaml").read_text() == params_before, "rejected overrides are not written"
+    return " ".join(done.stderr.split())
+
+
+def test_unknown_key(fresh):
+    assert "unknown key 'train.epoch'" in _rejected(fresh, "-S", "train.epoch=3")
+
+
+def test_value_of_the_wrong_type(fresh):
+    message = _rejected(fresh, "-S", "train.batch_size=big")
+    assert "'train.batch_size'" in message and "'big'" in message
+
+
+def test_threshold_out_of_range(fresh):
+    message = _rejected(fresh, "-S", "gate.max_equalized_odds_difference=2")
+    assert "'gate.max_equalized_odds_difference'" in message and "less than or equal to 1" in message
+
+
+def test_unknown_framework_and_device(fresh):
+    assert "'train.framework': allowed values are 'torch' or 'tensorflow'" in _rejected(fresh, "-S", "train.framework=jax")
+    assert "'train.device': allowed values are 'auto', 'cpu' or 'cuda'" in _rejected(fresh, "-S", "train.device=tpu")
+
+
+def test_sensitive_feature_that_is_not_a_column(fresh):
+    message = _rejected(fresh, "-S", "data.sensitive=[sex, religion]")
+    assert "data.sensitive names 'religion'" in message and "age_group" in message

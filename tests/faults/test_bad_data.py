@@ -1,0 +1,132 @@
+"""Bad data, each case through `fairgate run` on a file: a non-zero exit, an error naming the stage,
+the column or value and the fix, no model version registered, the champion unchanged, and the
+earlier outputs of the stages after the failing one intact."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fairgate.config import build_params
+from fairgate.contract import resolve_schema
+from fairgate.ingest import normalise
+from fairgate.preprocess import split
+from tests.faults.conftest import clean_frame, tree_digest
+
+pytestmark = pytest.mark.e2e
+# Each case starts from the same contract; -S values persist in params.yaml, so reset them every time.
+BASELINE = ["-S", "validate.min_rows=500", "-S", "validate.extra_columns=allow", "-S", "validate.max_duplicate_fraction=0.5",
+            "-S", "validate.min_group_rows=30", "-S", "gate.min_group_size=30"]
+LATER_OUTPUTS = {"ingest": ["data/processed", "models/candidate"], "validate": ["data/processed", "models/candidate"],
+                 "evaluate": ["reports/evaluate/report.json", "reports/gate/decision.json"]}
+
+
+def _run_bad(project, name: str, content, stage: str, expected: list[str], *extra: str) -> str:
+    path = project.root / "data/input" / name
+    if isinstance(content, pd.DataFrame):
+        content.to_csv(path, index=False)
+    elif content is not None:
+        path.write_text(content)
+    versions, champion = len(project.versions()), project.champion()
+    before = {p: tree_digest(project.root / p) for p in LATER_OUTPUTS[stage]}
+    done = project.fairgate("run", "-S", f"data.source=data/input/{name}", *BASELINE, *extra, check=False)
+    message = " ".join(done.stderr.split())  # the terminal output wraps long lines
+    assert done.returncode != 0, message
+    assert f"[{stage}]" in message, message
+    for word in expected:
+        assert word in message, f"{word!r} not in:\n{message}"
+    assert "fix:" in message
+    assert len(project.versions()) == versions, "no model version may be registered"
+    assert project.champion() == champion
+    assert {p: tree_digest(project.root / p) for p in LATER_OUTPUTS[stage]} == before
+    return message
+
+
+def test_missing_file(champion_project):
+    _run_bad(champion_project, "absent.csv", None, "ingest", ["absent.csv", "does not exist", "data.source"])
+
+
+def test_empty_file(champion_project):
+    _run_bad(champion_project, "empty.csv", "", "ingest", ["empty.csv", "is empty"])
+
+
+def test_header_only(champion_project):
+    header = ",".join(clean_frame(10).columns) + "\n"
+    _run_bad(champion_project, "header.csv", header, "ingest", ["header.csv", "no data rows"])
+
+
+def test_wrong_delimiter(champion_project):
+    text = clean_frame(600).to_csv(index=False, sep=";")
+    _run_bad(champion_project, "semicolon.csv", text, "ingest", ["delimiter looks like ';'", "data.delimiter"])
+
+
+def test_required_column_missing(champion_project):
+    _run_bad(champion_project, "nohours.csv", clean_frame().drop(columns=["hours_per_week"]), "validate",
+             ["hours_per_week", "expect_column_to_exist"])
+
+
+def test_unexpected_extra_column_rejected_by_params(champion_project):
+    _run_bad(champion_project, "extra.csv", clean_frame().assign(surprise=1), "validate",
+             ["expect_table_columns_to_match_set", "surprise"], "-S", "validate.extra_columns=reject")
+
+
+def test_numeric_column_holding_text(champion_project):
+    frame = clean_frame().astype({"education_num": "str"})
+    frame.loc[:3, "education_num"] = "twelve"
+    _run_bad(champion_project, "text.csv", frame, "validate", ["education_num", "expect_column_values_to_be_in_type_list"])
+
+
+def test_values_out_of_range(champion_project):
+    frame = clean_frame()
+    frame.loc[:4, "hours_per_week"] = 400
+    _run_bad(champion_project, "range.csv", frame, "validate", ["hours_per_week", "400"])
+
+
+def test_nan_and_inf_in_numeric_columns(champion_project):
+    frame = clean_frame().astype({"capital_gain": "float64", "hours_per_week": "float64"})
+    frame.loc[:2, "capital_gain"] = np.inf
+    frame.loc[: len(frame) // 4, "hours_per_week"] = np.nan
+    _run_bad(champion_project, "nonfinite.csv", frame, "validate",
+             ["capital_gain", "finite", "hours_per_week", "expect_column_values_to_not_be_null"])
+
+
+def test_label_value_outside_the_configured_set(champion_project):
+    frame = clean_frame()
+    frame.loc[:6, "income"] = "maybe"
+    _run_bad(champion_project, "label.csv", frame, "validate", ["income", "maybe"])
+
+
+def test_only_one_class(champion_project):
+    frame = clean_frame()
+    frame["income"] = "<=50K"
+    _run_bad(champion_project, "oneclass.csv", frame, "validate", ["income", "expect_column_unique_value_count"])
+
+
+def test_fewer_rows_than_the_minimum(champion_project):
+    _run_bad(champion_project, "few.csv", clean_frame(300), "validate",
+             ["expect_table_row_count_to_be_between", "300"])
+
+
+def test_duplicated_rows_above_the_threshold(champion_project):
+    frame = clean_frame(1000)
+    frame = pd.concat([frame, frame.sample(900, random_state=0)], ignore_index=True)
+    _run_bad(champion_project, "dupes.csv", frame, "validate",
+             ["expect_compound_columns_to_be_unique", "max_duplicate_fraction"], "-S", "validate.max_duplicate_fraction=0.2")
+
+
+def test_sensitive_group_absent_from_the_test_split(champion_project):
+    frame = clean_frame()
+    frame.loc[:1, "sex"] = "Other"  # two rows: their strata are too small to reach the test split
+    _run_bad(champion_project, "tinygroup.csv", frame, "evaluate", ["sex", "Other", "absent from the test split"],
+             "-S", "validate.min_group_rows=1", "-S", "gate.min_group_size=1")
+
+
+def test_category_at_evaluation_that_training_never_saw(champion_project):
+    frame = clean_frame()
+    params = build_params({"data": {"source": "x.csv", "label_values": [">50K", "<=50K"]}})
+    raw = normalise(frame.copy(), params.data)
+    schema = resolve_schema(params.data, list(raw.columns), raw.dtypes)
+    test = split(raw.assign(row_id=np.arange(len(raw))), schema, params.preprocess).test
+    frame.loc[test["row_id"].head(2).to_numpy(), "occupation"] = "Astronaut"  # only test rows get it
+    _run_bad(champion_project, "unseen.csv", frame, "evaluate", ["occupation", "Astronaut", "unseen_categories"])
