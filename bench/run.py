@@ -55,7 +55,7 @@ def timed(args: list[str], root: Path) -> tuple[float, subprocess.CompletedProce
 
 def bare_pipeline_s(rows: int, root: Path) -> float:
     """The same stage work in one process: no Prefect, no DVC, no MLflow."""
-    script = f"""
+    script = """
 import time; started = time.perf_counter()
 from pathlib import Path
 from fairgate.config import load_params
