@@ -203,7 +203,8 @@ def summarise(results: dict) -> dict:
     throughput = results["throughput"]
     flat["torch_throughput_ratio"] = throughput["torch"]["ratio"]
     flat["tf_throughput_ratio"] = throughput["tensorflow"]["ratio"]
-    flat["torch_samples_per_s"], flat["torch_naive_samples_per_s"] = throughput["torch"]["ours"], throughput["torch"]["naive"]
+    flat["torch_samples_per_s"] = throughput["torch"]["ours"]
+    flat["torch_naive_samples_per_s"] = throughput["torch"]["naive"]
     flat["tf_samples_per_s"], flat["tf_naive_samples_per_s"] = (throughput["tensorflow"]["ours"],
                                                                 throughput["tensorflow"]["naive"])
     flat.update({k: v for k, v in results["overhead"].items() if k != "rows"})

@@ -56,7 +56,7 @@ class ValidateConfig(_Strict):
     null_tolerance: dict[str, float] = Field(default_factory=dict)
     ranges: dict[str, tuple[float | None, float | None]] = Field(default_factory=dict)
     extra_columns: Literal["allow", "reject"] = "allow"
-    max_duplicate_fraction: float = Field(0.5, ge=0.0, le=1.0)
+    max_duplicate_fraction: float = Field(0.1, ge=0.0, le=1.0)
 
     @field_validator("null_tolerance")
     @classmethod

@@ -42,6 +42,8 @@ def generate(cfg: SyntheticConfig, target: str = "income", positive_label: str =
     hours_per_week = np.clip(np.rint(rng.normal(40.0, 11.0, n)), 1, 99).astype(np.int64)
     has_gain = rng.random(n) < 0.09
     capital_gain = np.where(has_gain, np.rint(rng.lognormal(8.5, 1.0, n)), 0.0).astype(np.int64)
+    # Census sampling weight: carries no signal, but makes rows as distinct as real census rows are.
+    fnlwgt = np.rint(rng.lognormal(12.0, 0.5, n)).astype(np.int64)
 
     logit = (
         -2.0
@@ -61,6 +63,7 @@ def generate(cfg: SyntheticConfig, target: str = "income", positive_label: str =
             "education_num": education_num,
             "hours_per_week": hours_per_week,
             "capital_gain": capital_gain,
+            "fnlwgt": fnlwgt,
             "workclass": _categorical(workclass, WORKCLASSES),
             "occupation": _categorical(occupation, OCCUPATIONS),
             "marital_status": _categorical(marital, MARITAL),

@@ -16,7 +16,7 @@ from tests.faults.conftest import clean_frame, tree_digest
 
 pytestmark = pytest.mark.e2e
 # Each case starts from the same contract; -S values persist in params.yaml, so reset them every time.
-BASELINE = ["-S", "validate.min_rows=500", "-S", "validate.extra_columns=allow", "-S", "validate.max_duplicate_fraction=0.5",
+BASELINE = ["-S", "validate.min_rows=500", "-S", "validate.extra_columns=allow", "-S", "validate.max_duplicate_fraction=0.1",
             "-S", "validate.min_group_rows=30", "-S", "gate.min_group_size=30"]
 LATER_OUTPUTS = {"ingest": ["data/processed", "models/candidate"], "validate": ["data/processed", "models/candidate"],
                  "evaluate": ["reports/evaluate/report.json", "reports/gate/decision.json"]}
