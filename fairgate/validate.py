@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,8 @@ def run_suite(frame: pd.DataFrame, suite: gx.ExpectationSuite, docs_dir: Path | 
     context.variables.progress_bars = {"globally": False}
     batch = (context.data_sources.add_pandas("fairgate").add_dataframe_asset(suite.name)
              .add_batch_definition_whole_dataframe("all"))
-    suite = context.suites.add(gx.ExpectationSuite(name=suite.name, expectations=suite.expectations))
+    # GX binds expectations to the suite they are added to, so the context gets copies.
+    suite = context.suites.add(gx.ExpectationSuite(name=suite.name, expectations=[copy.copy(e) for e in suite.expectations]))
     definition = context.validation_definitions.add(gx.ValidationDefinition(name=suite.name, data=batch, suite=suite))
     actions = []
     if docs_dir is not None:
