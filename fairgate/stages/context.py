@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from fairgate.config import Params
@@ -19,7 +19,6 @@ class StageContext:
     run_id: str | None = None
     flow_run_id: str | None = None
     run_name: str = "pipeline"
-    _created: bool = field(default=False, repr=False)
 
     @classmethod
     def from_env(cls, root: Path, params: Params) -> StageContext:
@@ -33,7 +32,6 @@ class StageContext:
             from fairgate.infra.tracking import new_run
 
             self.run_id = new_run(self, self.run_name)
-            self._created = True
         return self.run_id
 
     def path(self, relative: str) -> Path:

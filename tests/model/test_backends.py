@@ -12,9 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fairgate.backends import load_backend
 from fairgate.bundle import ModelBundle
+from fairgate.errors import StageError
 from fairgate.orchestrate import run_stage
 from fairgate.stages import paths
+from tests.modeldata import prepare
 
 pytest.importorskip("tensorflow")
 REPO = Path(__file__).resolve().parents[2]
@@ -40,24 +43,11 @@ def keras_slice(_slice, tmp_path_factory):
     return ctx
 
 
-def test_backends_reach_the_same_test_accuracy(_slice):
+def test_backends_reach_the_same_test_accuracy():
     """Same generated data, same architecture params, trained to convergence: accuracies within 1.5 points."""
     from fairgate.backends import load_backend
-    from fairgate.config import build_params
-    from fairgate.contract import resolve_schema
-    from fairgate.ingest import normalise
-    from fairgate.preprocess import encode_labels, fit_preprocessor, split
-    from fairgate.synthetic import generate
 
-    params = build_params({"data": {"synthetic": {"rows": 20_000, "seed": 3}},
-                           "train": {"epochs": 30, "patience": 4, "hidden_sizes": [32, 16]}})
-    raw = normalise(generate(params.data.synthetic), params.data)
-    schema = resolve_schema(params.data, list(raw.columns), raw.dtypes)
-    splits = split(raw, schema, params.preprocess)
-    prep = fit_preprocessor(splits.train, schema)
-    arrays = (prep.transform(splits.train), encode_labels(splits.train, schema),
-              prep.transform(splits.val), encode_labels(splits.val, schema))
-    X_test, y_test = prep.transform(splits.test), encode_labels(splits.test, schema)
+    params, _, _, X_test, y_test, arrays = prepare(20_000, 3, epochs=30, patience=4, hidden_sizes=[32, 16])
     accuracy = {}
     for framework in ("torch", "tensorflow"):
         backend = load_backend(framework)
@@ -65,6 +55,27 @@ def test_backends_reach_the_same_test_accuracy(_slice):
         accuracy[framework] = float(((backend.predict_proba(model, X_test) >= 0.5) == y_test).mean())
     gap = abs(accuracy["torch"] - accuracy["tensorflow"])
     assert gap <= 0.015, f"test accuracies differ by {gap:.4f}: {accuracy}"
+
+
+@pytest.mark.parametrize("framework", ["torch", "tensorflow"])
+def test_divergence_stops_with_a_message(data, params, framework):
+    _, _, (Xt, yt, Xv, yv) = data
+    poisoned = Xt.copy()
+    poisoned[0, 0] = np.inf
+    with pytest.raises(StageError, match="diverged"):
+        load_backend(framework).fit(poisoned, yt, Xv, yv, params.train)
+
+
+@pytest.mark.parametrize("framework", ["torch", "tensorflow"])
+def test_bundle_scores_raw_rows_after_a_save_load_round_trip(data, params, tmp_path, framework):
+    prep, splits, (Xt, yt, Xv, yv) = data
+    result = load_backend(framework).fit(Xt, yt, Xv, yv, params.train.model_copy(update={"epochs": 2}))
+    bundle = ModelBundle(prep, result.model, framework)
+    bundle.save(tmp_path / "b", n_features=Xt.shape[1], cfg=params.train)
+    again = ModelBundle.load(tmp_path / "b")
+    assert np.abs(bundle.predict_proba(splits.test) - again.predict_proba(splits.test)).max() < 1e-6
+    with pytest.raises(KeyError, match="hours_per_week"):
+        again.predict_proba(splits.test.drop(columns=["hours_per_week"]))
 
 
 def test_reloaded_keras_pyfunc_predicts_like_the_in_memory_model(keras_slice, monkeypatch):

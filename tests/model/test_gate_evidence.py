@@ -9,27 +9,15 @@ import pytest
 
 from fairgate.backends import load_backend
 from fairgate.bootstrap import paired_bootstrap
-from fairgate.config import build_params
-from fairgate.contract import resolve_schema
 from fairgate.evaluate import classification_metrics
 from fairgate.gate import PASS, decide
-from fairgate.ingest import normalise
-from fairgate.preprocess import encode_labels, fit_preprocessor, split
-from fairgate.synthetic import generate
+from tests.modeldata import prepare
 
 pytestmark = pytest.mark.e2e
 
 
 def _prepared(rows: int, seed: int, bias: float, epochs: int = 6):
-    params = build_params({"data": {"synthetic": {"rows": rows, "seed": seed, "bias": bias}},
-                           "train": {"epochs": epochs, "hidden_sizes": [32, 16]}})
-    raw = normalise(generate(params.data.synthetic), params.data)
-    schema = resolve_schema(params.data, list(raw.columns), raw.dtypes)
-    splits = split(raw, schema, params.preprocess)
-    prep = fit_preprocessor(splits.train, schema)
-    arrays = (prep.transform(splits.train), encode_labels(splits.train, schema),
-              prep.transform(splits.val), encode_labels(splits.val, schema))
-    return params, schema, splits, prep.transform(splits.test), encode_labels(splits.test, schema), arrays
+    return prepare(rows, seed, bias, epochs=epochs, hidden_sizes=[32, 16])
 
 
 def _train_predict(params, arrays, X_test, seed: int) -> np.ndarray:

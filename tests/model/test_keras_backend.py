@@ -3,20 +3,9 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from fairgate.backends import load_backend
-from fairgate.bundle import ModelBundle
 from fairgate.errors import StageError
-from fairgate.preprocess import encode_labels, fit_preprocessor, split
 
 keras_backend = pytest.importorskip("fairgate.backends.keras_backend")
-
-
-@pytest.fixture(scope="module")
-def data(raw, schema, params):
-    splits = split(raw, schema, params.preprocess)
-    prep = fit_preprocessor(splits.train, schema)
-    arrays = [prep.transform(splits.train), encode_labels(splits.train, schema),
-              prep.transform(splits.val), encode_labels(splits.val, schema)]
-    return prep, splits, arrays
 
 
 def test_device_and_precision_resolution():
@@ -40,18 +29,3 @@ def test_training_learns_is_seeded_and_logs_every_epoch(data, params):
     assert first.samples_per_s > 0 and first.device == "cpu"
 
 
-def test_divergence_stops_with_a_message(data, params):
-    _, _, (Xt, yt, Xv, yv) = data
-    poisoned = Xt.copy()
-    poisoned[0, 0] = np.inf
-    with pytest.raises(StageError, match="diverged"):
-        load_backend("tensorflow").fit(poisoned, yt, Xv, yv, params.train)
-
-
-def test_bundle_round_trip(data, params, tmp_path):
-    prep, splits, (Xt, yt, Xv, yv) = data
-    result = load_backend("tensorflow").fit(Xt, yt, Xv, yv, params.train.model_copy(update={"epochs": 2}))
-    bundle = ModelBundle(prep, result.model, "tensorflow")
-    bundle.save(tmp_path / "b", n_features=Xt.shape[1], cfg=params.train)
-    again = ModelBundle.load(tmp_path / "b")
-    assert np.abs(bundle.predict_proba(splits.test) - again.predict_proba(splits.test)).max() < 1e-6
