@@ -70,20 +70,25 @@ class Preprocessor:
         return names
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
-        """Encode raw rows as a float32 matrix in ``feature_names`` order."""
-        blocks = []
-        if self.numeric:
-            values = frame[self.numeric].to_numpy(dtype=np.float64, na_value=np.nan)
-            values = np.where(np.isnan(values), np.asarray(self.medians), values)
-            blocks.append((values - np.asarray(self.means)) / np.asarray(self.scales))
-        for column in self.categorical:
-            cats = self.categories[column]
-            codes = pd.Categorical(_as_category_text(frame[column]), categories=cats).codes
-            onehot = np.zeros((len(frame), len(cats)), dtype=np.float32)
+        """Encode raw rows as a float32 matrix in ``feature_names`` order.
+
+        The output is allocated once and filled column by column, so peak memory stays near the
+        size of the result (no float64 copy of the whole matrix, no concatenation).
+        """
+        widths = [len(self.numeric)] + [len(self.categories[c]) for c in self.categorical]
+        out = np.zeros((len(frame), sum(widths)), dtype=np.float32)
+        for i, column in enumerate(self.numeric):
+            values = frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
+            values = np.where(np.isnan(values), self.medians[i], values)
+            out[:, i] = (values - self.means[i]) / self.scales[i]
+        start = len(self.numeric)
+        rows = np.arange(len(frame))
+        for column, width in zip(self.categorical, widths[1:], strict=True):
+            codes = pd.Categorical(_as_category_text(frame[column]), categories=self.categories[column]).codes
             seen = codes >= 0
-            onehot[np.flatnonzero(seen), codes[seen]] = 1.0
-            blocks.append(onehot)
-        return np.hstack(blocks).astype(np.float32) if blocks else np.zeros((len(frame), 0), np.float32)
+            out[rows[seen], start + codes[seen]] = 1.0
+            start += width
+        return out
 
     def unseen(self, frame: pd.DataFrame) -> dict[str, list[str]]:
         """Per categorical column, the values in ``frame`` that training never saw."""
@@ -137,11 +142,15 @@ def encode_labels(frame: pd.DataFrame, schema: Schema) -> np.ndarray:
 
 
 def label_leakage(features: np.ndarray, labels: np.ndarray, names: list[str], limit: float = 0.99) -> list[str]:
-    """Feature columns whose absolute correlation with the label reaches ``limit`` (a sign of leakage)."""
+    """Feature columns whose absolute correlation with the label reaches ``limit`` (a sign of leakage).
+
+    Computed as one matrix-vector product and per-column spreads, so no full-size temporary is made.
+    """
     if len(labels) < 2 or labels.std() == 0:
         return []
-    centred = features - features.mean(axis=0)
-    denom = centred.std(axis=0) * labels.std()
+    centred_labels = (labels - labels.mean()).astype(features.dtype)
+    covariance = (features.T @ centred_labels).astype(np.float64) / len(labels)
+    spreads = np.array([features[:, j].std(dtype=np.float64) for j in range(features.shape[1])])
     with np.errstate(invalid="ignore", divide="ignore"):
-        corr = (centred * (labels - labels.mean())[:, None]).mean(axis=0) / denom
+        corr = covariance / (spreads * labels.std())
     return [names[i] for i in np.flatnonzero(np.nan_to_num(np.abs(corr)) >= limit)]

@@ -21,7 +21,7 @@ LABEL = "__label__"
 
 
 def _check_processed(X: np.ndarray, y: np.ndarray, names: list[str]) -> dict[str, Any]:
-    frame = pd.DataFrame(X, columns=names)
+    frame = pd.DataFrame(X, columns=names, copy=False)  # a view of the matrix, not a second copy
     frame[LABEL] = y
     suite = gx_suites.processed_suite(names, LABEL)
     summary = gx_suites.run_suite(frame, suite)
