@@ -64,7 +64,6 @@ def write_decision(ctx: StageContext, decision: dict[str, Any]) -> dict[str, Any
 def run(ctx: StageContext) -> dict[str, Any]:
     train_run = files.read_json(ctx.path(paths.TRAIN_RUN))["run_id"]
     with tracking.stage_run(ctx, "gate", run_id=train_run):
-        tracking.configure(ctx.root, ctx.params.tracking.experiment)
         version = registry.champion_version(ctx.params.promote.model_name, ctx.params.promote.alias)
         decision = evaluate_against(ctx, version)
         write_decision(ctx, decision)
