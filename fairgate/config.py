@@ -121,6 +121,48 @@ class TrackingConfig(_Strict):
     experiment: str = Field("fairgate", min_length=1)
 
 
+class DriftConfig(_Strict):
+    warn_above: float | None = Field(0.1, ge=0.0)   # PSI; null turns the check off
+    fail_above: float | None = Field(0.25, ge=0.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DriftConfig:
+        if self.warn_above is not None and self.fail_above is not None and self.fail_above < self.warn_above:
+            raise ValueError(f"drift.fail_above ({self.fail_above}) must not be below drift.warn_above "
+                             f"({self.warn_above})")
+        return self
+
+
+class ScheduleConfig(_Strict):
+    cron: str = "0 3 * * *"
+    timezone: str = "UTC"
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from datetime import datetime
+
+        from cronsim import CronSim, CronSimError
+
+        try:
+            CronSim(value, datetime.now())
+        except CronSimError as exc:
+            raise ValueError(f"'{value}' is not a cron expression such as '0 3 * * *' (minute hour day month "
+                             f"weekday): {exc}") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not an IANA time zone such as 'UTC' or 'Europe/Berlin'") from None
+        return value
+
+
 class Params(_Strict):
     data: DataConfig = DataConfig()
     validate_: ValidateConfig = Field(ValidateConfig(), alias="validate")
@@ -130,6 +172,8 @@ class Params(_Strict):
     gate: GateConfig = GateConfig()
     promote: PromoteConfig = PromoteConfig()
     tracking: TrackingConfig = TrackingConfig()
+    drift: DriftConfig = DriftConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -69,10 +69,15 @@ def run_if_stale(ctx: StageContext, dag: Dag, stage: str) -> StageOutcome:
     return StageOutcome(stage, ran=True, reasons=reasons, result=result)
 
 
+def run_always(ctx: StageContext, stage: str) -> Any:
+    """Run a flow-only stage (one DVC does not track) and count its time as stage work."""
+    with spent("work"):
+        return run_stage(ctx, stage)
+
+
 def promote(ctx: StageContext) -> dict[str, Any]:
     """Run promote; when it had to re-evaluate against a new champion, record the new decision in dvc.lock."""
-    with spent("work"):
-        result = run_stage(ctx, "promote")
+    result = run_always(ctx, "promote")
     if result.get("reevaluated"):
         dag = Dag(ctx.root)
         try:

@@ -16,7 +16,7 @@ from pathlib import Path
 from fairgate.config import Params
 
 log = logging.getLogger(__name__)
-ALWAYS = ("mlflow", "fairgate.stages.promote")
+ALWAYS = ("mlflow", "fairgate.stages.drift", "fairgate.stages.promote")
 
 
 def _boot() -> None:

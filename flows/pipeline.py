@@ -20,8 +20,12 @@ def pipeline(root: str, params: Params) -> dict[str, Any]:
     """Run every stale stage, record it in dvc.lock, promote, and publish the gate decision."""
     ctx = StageContext(root=Path(root), params=params, flow_run_id=str(flow_run.id), run_name="fairgate run")
     dag = Dag(ctx.root)
+    outcomes = {}
     try:
-        outcomes = {stage: tasks.stage_task(stage)(ctx, dag) for stage in dag.stages}
+        for stage in dag.stages:
+            outcomes[stage] = tasks.stage_task(stage)(ctx, dag)
+            if stage == "validate":
+                tasks.drift(ctx)  # raises, and so stops the flow before training, above drift.fail_above
     finally:
         dag.close()
     promotion = tasks.promote(ctx)

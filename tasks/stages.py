@@ -23,6 +23,12 @@ def stage_task(stage: str):
     return _run
 
 
+@task(name="drift", cache_policy=NO_CACHE)
+def drift(ctx: StageContext) -> dict[str, Any]:
+    """Compare the new snapshot with the champion's training rows; a large shift stops the flow here."""
+    return orchestrate.run_always(ctx, "drift")
+
+
 @task(name="promote", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
 def promote(ctx: StageContext) -> dict[str, Any]:
     """Registry I/O: register the version and move the alias only if the gate passed."""

@@ -20,8 +20,11 @@ DECISION = "reports/gate/decision.json"
 CARD = "reports/gate/card.json"
 CARD_MD = "reports/gate/card.md"
 PROMOTION = "reports/promote/promotion.json"
+DRIFT_REPORT = "reports/drift/report.json"
+REFERENCE_PROFILE_ARTIFACT = "drift/profile.json"  # train logs data/processed/profile.json here
 
 TRAIN_X, TRAIN_Y = "train_X.npy", "train_y.npy"
 VAL_X, VAL_Y = "val_X.npy", "val_y.npy"
 TEST = "test.parquet"
 PREPROCESSOR = "preprocessor.json"
+PROFILE = "profile.json"  # the drift reference profile of the training rows

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairgate import drift
 from fairgate import preprocess as core
 from fairgate import validate as gx_suites
 from fairgate.contract import resolve_schema
@@ -64,6 +65,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
         np.save(out / paths.VAL_Y, y_val)
         splits.test.to_parquet(out / paths.TEST, index=False)
         prep.save(out / paths.PREPROCESSOR)
+        files.write_json(out / paths.PROFILE, drift.profile(splits.train, schema))
 
     with tracking.stage_run(ctx, "preprocess"):
         tracking.log_params_flat("preprocess", ctx.params.section("preprocess"))

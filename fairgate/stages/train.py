@@ -58,6 +58,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
             with spent("tracking"):
                 info = log_bundle(bundle_dir, example, backend.pip_requirements())
                 backend.log_native(result.model, X_train[:EXAMPLE_ROWS])
+                tracking.log_files([ctx.path(paths.PROCESSED) / paths.PROFILE],
+                                   paths.REFERENCE_PROFILE_ARTIFACT.rsplit("/", 1)[0])
         record = {"run_id": run.info.run_id, "model_uri": info.model_uri,
                   "experiment_id": run.info.experiment_id}
         files.write_json(ctx.path(paths.TRAIN_RUN), record)

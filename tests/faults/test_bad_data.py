@@ -4,6 +4,8 @@ earlier outputs of the stages after the failing one intact."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,8 +19,10 @@ from tests.faults.conftest import clean_frame, tree_digest
 pytestmark = pytest.mark.e2e
 # Each case starts from the same contract; -S values persist in params.yaml, so reset them every time.
 BASELINE = ["-S", "validate.min_rows=500", "-S", "validate.extra_columns=allow", "-S", "validate.max_duplicate_fraction=0.1",
-            "-S", "validate.min_group_rows=30", "-S", "gate.min_group_size=30"]
+            "-S", "validate.min_group_rows=30", "-S", "gate.min_group_size=30",
+            "-S", "drift.warn_above=0.1", "-S", "drift.fail_above=0.25"]
 LATER_OUTPUTS = {"ingest": ["data/processed", "models/candidate"], "validate": ["data/processed", "models/candidate"],
+                 "drift": ["data/processed", "models/candidate"],
                  "evaluate": ["reports/evaluate/report.json", "reports/gate/decision.json"]}
 
 
@@ -130,3 +134,23 @@ def test_category_at_evaluation_that_training_never_saw(champion_project):
     test = split(raw.assign(row_id=np.arange(len(raw))), schema, params.preprocess).test
     frame.loc[test["row_id"].head(2).to_numpy(), "occupation"] = "Astronaut"  # only test rows get it
     _run_bad(champion_project, "unseen.csv", frame, "evaluate", ["occupation", "Astronaut", "unseen_categories"])
+
+
+def test_drift_from_the_champions_training_rows_stops_before_training(champion_project):
+    frame = clean_frame().assign(hours_per_week=lambda f: f["hours_per_week"] + 15)
+    message = _run_bad(champion_project, "drifted.csv", frame, "drift",
+                       ["feature:hours_per_week", "drift.fail_above", "champion version"])
+    report = json.loads((champion_project.root / "reports/drift/report.json").read_text())
+    assert report["status"] == "fail" and report["worst"] == "feature:hours_per_week"
+    assert "reports/drift/report.json" in message
+
+
+def test_drift_above_the_warning_line_warns_and_goes_on(champion_project):
+    clean_frame().to_csv(champion_project.root / "data/input/clean.csv", index=False)
+    done = champion_project.fairgate("run", "-S", "data.source=data/input/clean.csv", *BASELINE,
+                                     "-S", "drift.warn_above=0.0", check=False)
+    output = " ".join(done.stderr.split())
+    assert done.returncode == 0, output
+    assert "above drift.warn_above 0.0" in output
+    assert json.loads((champion_project.root / "reports/drift/report.json").read_text())["status"] == "warn"
+    assert (champion_project.root / "reports/gate/decision.json").exists()
