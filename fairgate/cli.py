@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import shutil
+import signal
 import sys
 import time
 import warnings
@@ -84,15 +84,14 @@ def write_params(root: Path, params_file: Path | None, overrides: list[str]) -> 
 @contextmanager
 def workspace_lock(root: Path):
     """One `fairgate run` per workspace at a time; a second one exits with a clear message."""
-    lock_dir = root / ".fairgate"
-    lock_dir.mkdir(exist_ok=True)
-    with (lock_dir / "run.lock").open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            err.print("[red]fairgate: another `fairgate run` is using this workspace; wait for it to finish[/]")
-            raise typer.Exit(3) from None
-        yield
+    from fairgate.infra.locks import WorkspaceBusy, workspace
+
+    try:
+        with workspace(root):
+            yield
+    except WorkspaceBusy as exc:
+        err.print(f"[red]fairgate: {escape(str(exc))}[/]")
+        raise typer.Exit(3) from None
 
 
 @app.command()
@@ -224,6 +223,57 @@ def rollback(to: Annotated[str | None, typer.Option("--to", help="version to res
         raise _fail(exc) from None
     console.print(f"champion of '{params.promote.model_name}' moved from version {entry['previous_champion']} "
                   f"back to version {entry['version']} (ledger entry {entry['seq']})")
+
+
+SCHEDULE_HELP = "run every N seconds instead of the params' schedule.cron (to try it out)"
+
+
+def _load(root: Path) -> Params:
+    try:
+        return load_params(root / PARAMS)
+    except ConfigError as exc:
+        raise _fail(exc, 2) from None
+
+
+@app.command()
+def serve(interval: Annotated[float | None, typer.Option(help=SCHEDULE_HELP)] = None,
+          name: Annotated[str, typer.Option(help="deployment name")] = "scheduled",
+          port: Annotated[int, typer.Option(help="port of the local Prefect server started "
+                                                 "when PREFECT_API_URL is not set")] = 4200) -> None:
+    """Serve the pipeline as a Prefect deployment on the params' schedule until stopped (Ctrl+C)."""
+    _setup_logging()
+    root = project_root()
+    params = _load(root)
+    from fairgate import scheduling
+    from fairgate.infra.prefect_api import prefect_api, quiet_env
+
+    os.environ.update(quiet_env())
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that a local server we started stops too
+    try:
+        with prefect_api(root, port) as api:
+            console.print(f"Serving deployment 'fairgate-scheduled/{name}' on {api}, "
+                          f"{scheduling.describe(params.schedule, interval)} (Ctrl+C to stop)")
+            scheduling.serve(root, params.schedule, interval, name)
+    except StageError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def deploy(pool: Annotated[str, typer.Option(help="work pool (a process pool is created if missing)")] = "fairgate",
+           interval: Annotated[float | None, typer.Option(help=SCHEDULE_HELP)] = None,
+           name: Annotated[str, typer.Option(help="deployment name")] = "scheduled") -> None:
+    """Register the pipeline as a deployment on the Prefect server at PREFECT_API_URL, for a work pool."""
+    _setup_logging()
+    root = project_root()
+    params = _load(root)
+    if not os.environ.get("PREFECT_API_URL"):
+        raise _fail(ValueError("PREFECT_API_URL is not set, so there is no server to deploy to; start one with "
+                               "`fairgate services up` and export what it prints, or use `fairgate serve`"), 2)
+    from fairgate import scheduling
+
+    deployment_id = scheduling.deploy(root, params.schedule, interval, name, pool)
+    console.print(f"Deployment 'fairgate-scheduled/{name}' ({deployment_id}) registered for work pool '{pool}', "
+                  f"{scheduling.describe(params.schedule, interval)}.\nStart a worker: prefect worker start --pool {pool}")
 
 
 @app.command()

@@ -48,3 +48,20 @@ def exclusive(path: Path, timeout_s: float = 300.0, poll_s: float = 0.05) -> Ite
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class WorkspaceBusy(RuntimeError):
+    """Another `fairgate run` (or scheduled run) holds this workspace."""
+
+
+@contextmanager
+def workspace(root: Path) -> Iterator[None]:
+    """One pipeline run per workspace at a time; a second one fails at once instead of waiting."""
+    lock_dir = root / ".fairgate"
+    lock_dir.mkdir(exist_ok=True)
+    with (lock_dir / "run.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WorkspaceBusy(f"another fairgate run is using the workspace {root}; wait for it to finish") from None
+        yield

@@ -1,0 +1,37 @@
+"""The flow that schedules and work pools run: the same checks as `fairgate run`, then the pipeline.
+
+It takes only the project directory, so a Prefect deployment can carry it as a plain parameter; the
+params come from that directory's params.yaml at run time, exactly as `dvc repro` would read them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from prefect import flow
+
+from fairgate.config import load_params
+from fairgate.infra.locks import workspace
+from fairgate.infra.tracking import check_reachable, reap_orphaned_runs, tracking_uri
+from fairgate.preflight import check_columns
+from flows.pipeline import pipeline
+
+DEPLOYMENT = "scheduled"
+log = logging.getLogger("fairgate")
+
+
+@flow(name="fairgate-scheduled", log_prints=True)
+def scheduled(root: str) -> dict[str, Any]:
+    """Run the pipeline in ``root`` inside this flow run, so its tasks and MLflow run point back to it."""
+    project = Path(root).resolve()
+    os.chdir(project)
+    params = load_params(project / "params.yaml")
+    check_columns(params, project)
+    check_reachable(tracking_uri(project))
+    with workspace(project):
+        for run_id in reap_orphaned_runs(project, params.tracking.experiment):
+            log.warning("marked MLflow run %s KILLED: its process ended while it ran", run_id)
+        return pipeline.fn(root=str(project), params=params)
