@@ -31,6 +31,7 @@ PARAMS = "params.yaml"
 def _setup_logging(verbose: bool = False) -> None:
     """fairgate's own progress at INFO; the libraries' chatter only when asked for with --verbose."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")  # the summary names the UI once
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "INFO" if verbose else "ERROR")
@@ -138,7 +139,8 @@ def run(
         files.write_json(root / ".fairgate" / "last_run.json", spent | {"stages_run": outcome["stages"]})
     from fairgate.summary import load_evidence, print_summary
 
-    print_summary(console, load_evidence(root), f"fairgate ui  (store: {redact(tracking_uri(root))})")
+    uri = redact(tracking_uri(root))
+    print_summary(console, load_evidence(root), uri if uri.startswith("http") else f"fairgate ui  (store: {uri})")
     console.print(f"Took {spent['total_s']:.1f} s: stage work {spent.get('work_s', 0):.1f} s, of which MLflow "
                   f"{spent.get('tracking_s', 0):.1f} s; DVC {spent.get('dvc_s', 0):.1f} s.")
 
@@ -274,6 +276,58 @@ def deploy(pool: Annotated[str, typer.Option(help="work pool (a process pool is 
     deployment_id = scheduling.deploy(root, params.schedule, interval, name, pool)
     console.print(f"Deployment 'fairgate-scheduled/{name}' ({deployment_id}) registered for work pool '{pool}', "
                   f"{scheduling.describe(params.schedule, interval)}.\nStart a worker: prefect worker start --pool {pool}")
+
+
+services_app = typer.Typer(no_args_is_help=True, help="The production profile: MLflow and Prefect servers on "
+                                                          "PostgreSQL, and a process worker, on loopback.")
+app.add_typer(services_app, name="services")
+
+
+@services_app.command("up")
+def services_up(postgres: Annotated[str | None, typer.Option(help="PostgreSQL server URL without a database "
+                                                                  "[env FAIRGATE_POSTGRES_URL]")] = None,
+                prefix: Annotated[str, typer.Option(help="databases are PREFIX_mlflow and PREFIX_prefect")] = "fairgate",
+                mlflow_port: Annotated[int, typer.Option()] = 5000,
+                prefect_port: Annotated[int, typer.Option()] = 4200,
+                pool: Annotated[str, typer.Option(help="process work pool the worker serves")] = "fairgate") -> None:
+    """Start the servers and a worker in the background; print the environment that points at them."""
+    from fairgate import services
+
+    _setup_logging()
+    root = project_root()
+    settings = services.settings_from(postgres, prefix=prefix, mlflow_port=mlflow_port,
+                                      prefect_port=prefect_port, pool=pool)
+    try:
+        state = services.up(root, settings)
+    except StageError as exc:
+        raise _fail(exc) from None
+    for name, service in state["services"].items():
+        console.print(f"{name:8} pid {service['pid']:<7} {service['url']}  (log: {service['log']})", markup=False)
+    console.print("Use them from this shell (then `fairgate run` or `fairgate deploy`):")
+    console.print("\n".join(f"export {k}={v}" for k, v in state["env"].items()), markup=False)
+
+
+@services_app.command("down")
+def services_down() -> None:
+    """Stop the services `fairgate services up` started from this project."""
+    from fairgate import services
+
+    stopped = services.down(project_root())
+    console.print(f"stopped: {', '.join(stopped)}" if stopped else "no services were running")
+
+
+@services_app.command("status")
+def services_status() -> None:
+    """List the services started from this project and whether each is still running."""
+    from fairgate import services
+
+    root = project_root()
+    state, alive = services.read_state(root), services.running(root)
+    if not state:
+        console.print("no services started from this project")
+        return
+    for name, service in state["services"].items():
+        console.print(f"{name:8} {'running' if name in alive else 'STOPPED'}  {service['url']}", markup=False)
 
 
 @app.command()

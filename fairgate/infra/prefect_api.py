@@ -25,6 +25,7 @@ def quiet_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     env.setdefault("DO_NOT_TRACK", "1")
     env.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "fairgate")
+    env.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     return env
 
 

@@ -55,7 +55,9 @@ def register(name: str, model_uri: str, run_id: str, tags: dict[str, str]) -> st
         client.create_registered_model(name, description="Models trained and gated by fairgate.")
     for existing in client.search_model_versions(f"name='{name}' and run_id='{run_id}'"):
         return str(existing.version)
-    version = client.create_model_version(name, model_uri, run_id=run_id, tags=tags)
+    # A logged model's URI is models:/<model id>; a tracking server wants that id passed explicitly.
+    model_id = model_uri.removeprefix("models:/") if model_uri.startswith("models:/m-") else None
+    version = client.create_model_version(name, model_uri, run_id=run_id, tags=tags, model_id=model_id)
     return str(version.version)
 
 
