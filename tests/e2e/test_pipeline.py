@@ -104,37 +104,3 @@ def test_bad_raw_data_fails_in_validate_naming_the_column(project, damage, colum
     summary = json.loads((project.root / "reports/validate/raw.json").read_text())
     assert not summary["success"]
     assert pd.read_parquet(project.root / "data/raw.parquet").shape[0] == 2000
-
-
-def test_ui_serves_the_project_store(project):
-    if project.champion() is None:
-        project.fairgate("run", *SMALL)
-    import os
-    import signal
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "fairgate", "ui", "--port", str(port)],
-                              cwd=project.root, env=project.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                url = f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/search?max_results=50"
-                with urllib.request.urlopen(url) as response:
-                    names = [e["name"] for e in json.loads(response.read())["experiments"]]
-                    assert "fairgate" in names, names
-                    return
-            except OSError:
-                time.sleep(1)
-        raise AssertionError("the MLflow UI did not answer within 60 s")
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)  # the UI runs uvicorn workers in child processes
-        server.wait(timeout=30)
