@@ -227,6 +227,42 @@ def rollback(to: Annotated[str | None, typer.Option("--to", help="version to res
                   f"back to version {entry['version']} (ledger entry {entry['seq']})")
 
 
+@app.command()
+def sweep(seeds: Annotated[str, typer.Option(help="seeds to train: 1,2,3 or a range 1-5")] = "1-3",
+          task_runner: Annotated[str, typer.Option(help="threads (one process) or dask (a local Dask cluster, "
+                                                        "or --dask-address)")] = "threads",
+          workers: Annotated[int, typer.Option(min=1, help="parallel trainings")] = 2,
+          dask_address: Annotated[str | None, typer.Option(help="scheduler of an existing Dask cluster, "
+                                                                "e.g. tcp://10.0.0.5:8786")] = None,
+          verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    """Train one model per seed in parallel and report the spread; each seed is an MLflow child run."""
+    _setup_logging(verbose)
+    root = project_root()
+    params = _load(root)
+    from fairgate import sweep as core
+
+    try:
+        chosen = core.parse_seeds(seeds)
+    except ValueError as exc:
+        raise _fail(exc, 2) from None
+    if task_runner not in ("threads", "dask"):
+        raise _fail(ValueError(f"--task-runner '{task_runner}': use threads or dask"), 2)
+    threads = max(1, (os.cpu_count() or 1) // min(workers, len(chosen)))
+    with workspace_lock(root):
+        os.chdir(root)
+        from flows.sweep import sweep as sweep_flow
+        from flows.sweep import task_runner as make_runner
+
+        try:
+            outcome = sweep_flow.with_options(task_runner=make_runner(task_runner, workers, dask_address))(
+                root=str(root), params=params, seeds=chosen, threads=threads)
+        except StageError as exc:
+            raise _fail(exc) from None
+    from fairgate.summary import print_sweep
+
+    print_sweep(console, outcome, params.gate)
+
+
 SCHEDULE_HELP = "run every N seconds instead of the params' schedule.cron (to try it out)"
 
 

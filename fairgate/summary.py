@@ -64,3 +64,22 @@ def print_summary(console: Console, evidence: dict[str, Any], ui_hint: str) -> N
         console.print(f"Model '{promotion['model_name']}' version {promotion['version']}: {moved}. "
                       f"Champion: version {promotion['champion'] or 'none'}.")
     console.print(f"Review runs in the MLflow UI: {ui_hint}")
+
+
+def print_sweep(console: Console, outcome: dict[str, Any], gate: Any) -> None:
+    """The spread of each headline and fairness metric across the sweep's seeds."""
+    summary = outcome["summary"]
+    table = Table(title=f"{len(outcome['seeds'])} seeds ({outcome['framework']}): test metrics across seeds")
+    for column in ("metric", "mean", "std", "min", "max"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    shown = [m for m in summary if m in ("accuracy", "balanced_accuracy", "roc_auc")
+             or m.startswith(("demographic_parity_difference.", "equalized_odds_difference."))]
+    for name in shown:
+        stats = summary[name]
+        table.add_row(escape(name), *(f"{stats[k]:.4f}" for k in ("mean", "std", "min", "max")))
+    console.print(table)
+    primary = summary.get(gate.primary_metric)
+    if primary:
+        console.print(f"Seed-to-seed spread of {gate.primary_metric}: {primary['max'] - primary['min']:.4f} "
+                      f"(std {primary['std']:.4f}); gate.margin is {gate.margin}. Runs are children of MLflow run "
+                      f"{outcome['run_id']}; summary in reports/sweep/summary.json.")
