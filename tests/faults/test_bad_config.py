@@ -46,3 +46,27 @@ def test_unknown_framework_and_device(fresh):
 def test_sensitive_feature_that_is_not_a_column(fresh):
     message = _rejected(fresh, "-S", "data.sensitive=[sex, religion]")
     assert "data.sensitive names 'religion'" in message and "age_group" in message
+
+
+def test_bad_schedule_and_drift_thresholds(fresh):
+    assert "'schedule.cron'" in _rejected(fresh, "-S", "schedule.cron=daily")
+    assert "drift.fail_above" in _rejected(fresh, "-S", "drift.warn_above=0.5", "-S", "drift.fail_above=0.2")
+
+
+def test_deploy_without_a_prefect_server_says_how_to_get_one(fresh):
+    done = fresh.fairgate("deploy", check=False)
+    assert done.returncode == 2
+    assert "PREFECT_API_URL is not set" in " ".join(done.stderr.split()) and "fairgate services up" in done.stderr
+
+
+def test_services_without_postgres_name_the_server_and_the_fix(fresh):
+    done = fresh.fairgate("services", "up", "--postgres", "postgresql://postgres@127.0.0.1:9", check=False)
+    message = " ".join(done.stderr.split())
+    assert done.returncode == 1, message
+    assert "cannot reach PostgreSQL at postgresql://postgres@127.0.0.1:9" in message and "FAIRGATE_POSTGRES_URL" in message
+    assert "no services" in fresh.fairgate("services", "status").stdout
+
+
+def test_sweep_with_unreadable_seeds(fresh):
+    done = fresh.fairgate("sweep", "--seeds", "one,two", check=False)
+    assert done.returncode == 2 and "1,2,3" in done.stderr
