@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 from fairlearn.metrics import (
     MetricFrame,
-    count,
     demographic_parity_difference,
     demographic_parity_ratio,
     equalized_odds_difference,
@@ -45,26 +44,46 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, cfg: EvaluateC
     }
 
 
+def rows(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray) -> float:
+    """fairlearn's ``count`` for weighted rows: how many original rows a group holds."""
+    return float(np.sum(sample_weight))
+
+
 GROUP_METRICS = {
     "selection_rate": selection_rate,
     "tpr": true_positive_rate,
     "fpr": false_positive_rate,
     "accuracy": skm.accuracy_score,
-    "count": count,
+    "count": rows,
 }
+
+
+def label_cells(y_true: np.ndarray, pred: np.ndarray, groups: pd.Series) -> pd.DataFrame:
+    """One row per (group, label, prediction) seen, with how many test rows it stands for.
+
+    Every fairness metric here is a ratio of such counts, so fairlearn computes the same values on
+    these few weighted rows as on the rows themselves, without a per-row Python loop (fairlearn
+    stacks every group's values element by element: 20 s for 200k rows and two features).
+    """
+    frame = pd.DataFrame({"group": groups.to_numpy(), "y": np.asarray(y_true), "pred": np.asarray(pred)})
+    return frame.groupby(["group", "y", "pred"], observed=True, sort=True).size().rename("weight").reset_index()
 
 
 def fairness_report(y_true: np.ndarray, pred: np.ndarray, groups: pd.Series) -> dict[str, Any]:
     """Per-group rates and the demographic-parity and equalized-odds gaps for one sensitive feature."""
-    frame = MetricFrame(metrics=GROUP_METRICS, y_true=y_true, y_pred=pred, sensitive_features=groups)
+    cells = label_cells(y_true, pred, groups)
+    y, p, g, w = cells["y"].to_numpy(), cells["pred"].to_numpy(), cells["group"], cells["weight"].to_numpy()
+    frame = MetricFrame(metrics=GROUP_METRICS, y_true=y, y_pred=p, sensitive_features=g,
+                        sample_params={name: {"sample_weight": w} for name in GROUP_METRICS})
     by_group = {
         str(group): {name: float(value) for name, value in row.items()}
         for group, row in frame.by_group.iterrows()
     }
+    gaps = {"sensitive_features": g, "sample_weight": w}
     return {
-        "demographic_parity_difference": float(demographic_parity_difference(y_true, pred, sensitive_features=groups)),
-        "demographic_parity_ratio": float(demographic_parity_ratio(y_true, pred, sensitive_features=groups)),
-        "equalized_odds_difference": float(equalized_odds_difference(y_true, pred, sensitive_features=groups)),
+        "demographic_parity_difference": float(demographic_parity_difference(y, p, **gaps)),
+        "demographic_parity_ratio": float(demographic_parity_ratio(y, p, **gaps)),
+        "equalized_odds_difference": float(equalized_odds_difference(y, p, **gaps)),
         "groups": by_group,
     }
 

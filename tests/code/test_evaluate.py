@@ -1,6 +1,17 @@
 import numpy as np
 import pandas as pd
-from fairlearn.metrics import demographic_parity_difference
+import pytest
+from fairlearn.metrics import (
+    MetricFrame,
+    count,
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    equalized_odds_difference,
+    false_positive_rate,
+    selection_rate,
+    true_positive_rate,
+)
+from sklearn.metrics import accuracy_score
 
 from fairgate.config import EvaluateConfig
 from fairgate.evaluate import evaluate, expected_calibration_error
@@ -24,6 +35,26 @@ def test_fairness_gaps_match_fairlearn_on_random_data():
     report = evaluate(y, proba, groups, EvaluateConfig())
     expected = demographic_parity_difference(y, (proba >= 0.5).astype(int), sensitive_features=groups["g"])
     assert np.isclose(report["fairness"]["g"]["demographic_parity_difference"], expected)
+
+
+def test_weighted_cells_give_exactly_fairlearns_row_level_report():
+    """The report is computed on (group, label, prediction) counts; it must equal fairlearn on the rows."""
+    rng = np.random.default_rng(3)
+    n = 3000
+    groups = pd.Series(rng.choice(["18-34", "35-54", "55+"], n, p=[0.5, 0.4, 0.1])).astype("str")
+    y = rng.integers(0, 2, n)
+    pred = np.where(groups == "55+", 1, rng.integers(0, 2, n))  # a group with a skewed selection rate
+    proba = pred * 0.9 + 0.05
+    report = evaluate(y, proba, pd.DataFrame({"age": groups}), EvaluateConfig())["fairness"]["age"]
+    rows = MetricFrame(metrics={"selection_rate": selection_rate, "tpr": true_positive_rate, "fpr": false_positive_rate,
+                                "accuracy": accuracy_score, "count": count},
+                       y_true=y, y_pred=pred, sensitive_features=groups).by_group
+    for group, expected in rows.iterrows():
+        assert report["groups"][group] == pytest.approx({k: float(v) for k, v in expected.items()}, abs=1e-12)
+    for name, metric in (("demographic_parity_difference", demographic_parity_difference),
+                         ("demographic_parity_ratio", demographic_parity_ratio),
+                         ("equalized_odds_difference", equalized_odds_difference)):
+        assert np.isclose(report[name], metric(y, pred, sensitive_features=groups), rtol=0, atol=1e-12), name
 
 
 def test_ece_is_zero_when_calibrated_and_large_when_not():
