@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install run test lint repro ui clean bench
+.PHONY: install run test lint repro ui clean bench services services-down
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -30,6 +30,12 @@ repro: $(STAMP)
 
 ui: $(STAMP)
 	$(BIN)/fairgate ui
+
+services: $(STAMP)
+	$(BIN)/fairgate services up
+
+services-down: $(STAMP)
+	$(BIN)/fairgate services down
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
