@@ -63,5 +63,5 @@ def workspace(root: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise WorkspaceBusy(f"another fairgate run is using the workspace {root}; wait for it to finish") from None
+            raise WorkspaceBusy(f"another `fairgate run` is using this workspace ({root}); wait for it to finish") from None
         yield
