@@ -95,6 +95,22 @@ def workspace_lock(root: Path):
         raise typer.Exit(3) from None
 
 
+def up_to_date(root: Path, params: Params, stale: list[str]) -> bool:
+    """Say so and return True when a flow run would change nothing (see orchestrate.nothing_to_do)."""
+    from fairgate.infra.dag import stage_order
+    from fairgate.orchestrate import nothing_to_do
+    from fairgate.stages.context import StageContext
+
+    if not nothing_to_do(StageContext(root=root, params=params), stale):
+        return False
+    log = logging.getLogger("fairgate")
+    for stage in stage_order(root):
+        log.info("%s: up to date, skipped", stage)
+    log.info("drift, promote: same snapshot, candidate and champion as the last run; nothing to do, "
+             "so no Prefect flow run was started")
+    return True
+
+
 @app.command()
 def run(
     params: Annotated[Path | None, typer.Option("--params", help="params file to run with (copied to params.yaml)")] = None,
@@ -122,19 +138,26 @@ def run(
         write_params(root, params, overrides)
         os.chdir(root)
         from fairgate.infra import files, timing
-        from fairgate.warmup import warm_up
+        from fairgate.infra.dag import stage_order
+        from fairgate.warmup import stale_from, warm_up
 
         started = time.perf_counter()
         timing.reset()
-        warm_up(root, checked)
-        from flows.pipeline import pipeline
+        with timing.spent("dvc"):
+            stale = stale_from(root)
+        if up_to_date(root, checked, stale):
+            outcome = {"stages": dict.fromkeys(stage_order(root), False)}
+        else:
+            warm_up(root, checked, stale)
+            from flows.pipeline import pipeline
 
-        for run_id in reap_orphaned_runs(root, checked.tracking.experiment):
-            logging.getLogger("fairgate").warning("marked MLflow run %s KILLED: its process ended while it ran", run_id)
-        try:
-            outcome = pipeline(root=str(root), params=checked)
-        except StageError as exc:
-            raise _fail(exc) from None
+            for run_id in reap_orphaned_runs(root, checked.tracking.experiment):
+                logging.getLogger("fairgate").warning("marked MLflow run %s KILLED: its process ended while it ran",
+                                                      run_id)
+            try:
+                outcome = pipeline(root=str(root), params=checked)
+            except StageError as exc:
+                raise _fail(exc) from None
         spent = timing.snapshot() | {"total_s": round(time.perf_counter() - started, 3)}
         files.write_json(root / ".fairgate" / "last_run.json", spent | {"stages_run": outcome["stages"]})
     from fairgate.summary import load_evidence, print_summary

@@ -52,6 +52,27 @@ def champion_moved(ctx: StageContext) -> bool:
     return files.read_json(decision).get("champion_version") != (current[0] if current else None)
 
 
+def nothing_to_do(ctx: StageContext, stale: list[str]) -> bool:
+    """True when a flow run would change nothing: no stage is stale, promote already handled this
+    candidate, the champion has not moved since the gate decided, and the last drift check still applies.
+
+    Then `fairgate run` can say so without starting Prefect (its server start is most of a no-op run).
+    """
+    promoted, trained = ctx.path(paths.PROMOTION), ctx.path(paths.TRAIN_RUN)
+    if stale or not promoted.exists() or not trained.exists():
+        return False
+    last = files.read_json(promoted)
+    handled = {"run_id": files.read_json(trained)["run_id"], "model_name": ctx.params.promote.model_name,
+               "alias": ctx.params.promote.alias}
+    if any(last.get(key) != value for key, value in handled.items()) or champion_moved(ctx):
+        return False
+    from fairgate.stages.drift import reusable_report
+
+    champion = registry.champion(ctx.params.promote.model_name, ctx.params.promote.alias)
+    report = reusable_report(ctx, champion)
+    return report is not None and report["status"] != "fail"
+
+
 def run_if_stale(ctx: StageContext, dag: Dag, stage: str) -> StageOutcome:
     """Run the stage only when DVC sees a change (or the champion moved under the gate), then record it."""
     with spent("dvc"):

@@ -56,10 +56,10 @@ def modules_for(stages: list[str], params: Params) -> list[str]:
     return [*ALWAYS, *modules]
 
 
-def warm_up(root: Path, params: Params) -> None:
-    """Boot Prefect's server in the background while importing what this run will need; wait for both."""
+def warm_up(root: Path, params: Params, stale: list[str]) -> None:
+    """Boot Prefect's server in the background while importing what the ``stale`` stages need; wait for both."""
     server = _start_prefect_server()
-    for module in modules_for(stale_from(root), params):
+    for module in modules_for(stale, params):
         importlib.import_module(module)
     if server is not None:
         server.join()

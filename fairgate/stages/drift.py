@@ -52,13 +52,24 @@ def _previous(ctx: StageContext, key: dict[str, Any]) -> dict[str, Any] | None:
     return report if report.get("key") == key else None
 
 
+def _key(ctx: StageContext, champion: tuple[str, str] | None) -> dict[str, Any]:
+    cfg = ctx.params.drift
+    return {"raw_md5": dvc_out_hashes(ctx.root).get(paths.RAW), "champion_version": champion and champion[0],
+            "warn_above": cfg.warn_above, "fail_above": cfg.fail_above}
+
+
+def reusable_report(ctx: StageContext, champion: tuple[str, str] | None) -> dict[str, Any] | None:
+    """The last report, when it compared this very snapshot with this champion under these thresholds."""
+    key = _key(ctx, champion)
+    return _previous(ctx, key) if key["raw_md5"] else None
+
+
 def run(ctx: StageContext) -> dict[str, Any]:
     cfg = ctx.params.drift
     tracking.configure(ctx.root, ctx.params.tracking.experiment)
     champion = registry.champion(ctx.params.promote.model_name, ctx.params.promote.alias)
-    key = {"raw_md5": dvc_out_hashes(ctx.root).get(paths.RAW), "champion_version": champion and champion[0],
-           "warn_above": cfg.warn_above, "fail_above": cfg.fail_above}
-    report = _previous(ctx, key) if key["raw_md5"] else None
+    key = _key(ctx, champion)
+    report = reusable_report(ctx, champion)
     if report is not None:
         log.info("drift: same snapshot and champion as the last check; reusing %s", paths.DRIFT_REPORT)
         return _act(report, cfg)

@@ -33,7 +33,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
                                 _reevaluate(ctx), lineage)
     decision = outcome.pop("decision")
     registry.describe_version(name, version, ctx.path(paths.CARD_MD).read_text()[:DESCRIPTION_LIMIT])
-    result = {"model_name": name, "verdict": decision["verdict"], "reasons": decision["reasons"],
+    result = {"model_name": name, "alias": alias, "run_id": trained["run_id"], "verdict": decision["verdict"],
+              "reasons": decision["reasons"],
               "promoted": outcome["action"] == "promoted",
               "already_champion": outcome["action"] == "already_champion"} | outcome
     files.write_json(ctx.path(paths.PROMOTION), result)

@@ -34,6 +34,9 @@ def test_good_model_on_unbiased_data_becomes_champion(project):
     assert "promoted" in history
 
 
+NO_FLOW = "nothing to do, so no Prefect flow run was started"
+
+
 def test_after_a_run_dvc_is_clean_and_repro_is_a_no_op(project):
     assert "up to date" in project.dvc("status").stdout
     repro = project.dvc("repro")
@@ -42,9 +45,22 @@ def test_after_a_run_dvc_is_clean_and_repro_is_a_no_op(project):
 
 
 def test_rerun_with_nothing_changed_skips_every_stage(project):
+    first = project.fairgate("run")  # drift now has a champion to compare the snapshot with
+    assert "drift: max PSI" in first.stderr
     done = project.fairgate("run")
     for stage in ("ingest", "validate", "preprocess", "train", "evaluate", "gate"):
         assert f"{stage}: up to date, skipped" in done.stderr
+    assert NO_FLOW in " ".join(done.stderr.split()), "a no-op rerun need not start Prefect"
+    assert project.champion() == "1" and len(project.versions()) == 1
+
+
+def test_rerun_after_a_change_outside_dvc_still_runs_the_flow(project):
+    """Drift thresholds and the registered model's name are not DVC deps; changing them must not look like a no-op."""
+    done = project.fairgate("run", "-S", "drift.warn_above=0.2")
+    assert NO_FLOW not in " ".join(done.stderr.split())
+    project.fairgate("run", "-S", "promote.model_name=fairgate-other")
+    assert project.champion("fairgate-other") == "1", "the candidate is registered under the new name"
+    done = project.fairgate("run", "-S", "promote.model_name=fairgate", "-S", "drift.warn_above=0.1")
     assert project.champion() == "1" and len(project.versions()) == 1
 
 
