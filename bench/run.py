@@ -105,6 +105,8 @@ def overhead(rows: int) -> dict:
     bare_s = bare_pipeline_s(rows, root)
     stats = json.loads((root / ".fairgate" / "last_run.json").read_text())
     noop_dvc_s, _ = timed([str(BIN / "dvc"), "repro"], root)
+    # The first rerun still has work: drift compares the snapshot with the champion the run just promoted.
+    rerun_s, _ = timed([str(BIN / "fairgate"), "run"], root)
     noop_run_s, _ = timed([str(BIN / "fairgate"), "run"], root)
     breakdown = {
         "imports_s": round(sum(import_seconds(m, root) for m in ("prefect", "mlflow", "dvc.repo")), 2),
@@ -116,7 +118,8 @@ def overhead(rows: int) -> dict:
     shutil.rmtree(root, ignore_errors=True)
     return {"rows": rows, "fairgate_run_s": round(run_s, 2), "bare_script_s": round(bare_s, 2),
             "overhead_ratio": round(run_s / bare_s, 2), "overhead_breakdown": breakdown,
-            "noop_dvc_repro_s": round(noop_dvc_s, 2), "noop_fairgate_run_s": round(noop_run_s, 2)}
+            "noop_dvc_repro_s": round(noop_dvc_s, 2), "noop_fairgate_run_s": round(noop_run_s, 2),
+            "rerun_after_promotion_s": round(rerun_s, 2)}
 
 
 def overhead_served(rows: int, bare_s: float) -> dict:
@@ -131,10 +134,10 @@ def overhead_served(rows: int, bare_s: float) -> dict:
         port = probe.getsockname()[1]
     with prefect_api(root, port) as api:
         run_s, _ = timed([str(BIN / "fairgate"), "run"], root, {"PREFECT_API_URL": api})
-        noop_s, _ = timed([str(BIN / "fairgate"), "run"], root, {"PREFECT_API_URL": api})
+        rerun_s, _ = timed([str(BIN / "fairgate"), "run"], root, {"PREFECT_API_URL": api})
     shutil.rmtree(root, ignore_errors=True)
     return {"served_fairgate_run_s": round(run_s, 2), "overhead_ratio_served": round(run_s / bare_s, 2),
-            "noop_fairgate_run_served_s": round(noop_s, 2)}
+            "rerun_after_promotion_served_s": round(rerun_s, 2)}
 
 
 def scale(rows: int) -> dict:
@@ -244,7 +247,7 @@ def summarise(results: dict) -> dict:
 TARGETS = {
     "overhead_ratio": "<= 1.3 (goal 1.1)", "torch_throughput_ratio": ">= 3", "tf_throughput_ratio": ">= 1.5",
     "noop_dvc_repro_s": "<= 1.5", "noop_fairgate_run_s": "<= 10 (goal 5)", "overhead_ratio_served": "(<= 1.3)",
-    "noop_fairgate_run_served_s": "(goal 5)", "scale_10m_wall_s": "<= 900",
+    "rerun_after_promotion_s": "", "rerun_after_promotion_served_s": "", "scale_10m_wall_s": "<= 900",
     "scale_10m_peak_rss_gb": "<= 8", "scale_ratio_10m_1m": "<= 11", "gx_rows_per_s": ">= 2,000,000",
     "model_log_s": "<= 1",
 }
