@@ -151,9 +151,7 @@ def run(
             warm_up(root, checked, stale)
             from flows.pipeline import pipeline
 
-            for run_id in reap_orphaned_runs(root, checked.tracking.experiment):
-                logging.getLogger("fairgate").warning("marked MLflow run %s KILLED: its process ended while it ran",
-                                                      run_id)
+            reap_orphaned_runs(root, checked.tracking.experiment)
             try:
                 outcome = pipeline(root=str(root), params=checked)
             except StageError as exc:

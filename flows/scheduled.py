@@ -6,7 +6,6 @@ params come from that directory's params.yaml at run time, exactly as `dvc repro
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,6 @@ from fairgate.infra.tracking import check_reachable, reap_orphaned_runs, trackin
 from fairgate.preflight import check_columns
 from flows.pipeline import pipeline
 
-DEPLOYMENT = "scheduled"
-log = logging.getLogger("fairgate")
-
 
 @flow(name="fairgate-scheduled", log_prints=True)
 def scheduled(root: str) -> dict[str, Any]:
@@ -32,6 +28,5 @@ def scheduled(root: str) -> dict[str, Any]:
     check_columns(params, project)
     check_reachable(tracking_uri(project))
     with workspace(project):
-        for run_id in reap_orphaned_runs(project, params.tracking.experiment):
-            log.warning("marked MLflow run %s KILLED: its process ended while it ran", run_id)
+        reap_orphaned_runs(project, params.tracking.experiment)
         return pipeline.fn(root=str(project), params=params)

@@ -71,6 +71,7 @@ def reap_orphaned_runs(root: Path, experiment: str) -> list[str]:
                 client.set_terminated(run.info.run_id, "KILLED")
                 client.set_tag(run.info.run_id, "fairgate.reaped", "process ended without closing the run")
                 reaped.append(run.info.run_id)
+                log.warning("marked MLflow run %s KILLED: its process ended while it ran", run.info.run_id)
     return reaped
 
 
