@@ -167,7 +167,7 @@ def gx_rows_per_s(rows: int) -> float:
 
 def model_log_s() -> float:
     script = """
-import tempfile, time
+import os, tempfile, time
 from pathlib import Path
 import mlflow
 from fairgate.bundle import ModelBundle
@@ -178,6 +178,7 @@ from fairgate.preprocess import fit_preprocessor, encode_labels
 from fairgate.backends import load_backend
 from fairgate.infra.pyfunc import log_bundle
 root = Path(tempfile.mkdtemp())
+os.chdir(root)  # the store's default artifact root is ./mlruns: keep it out of the repository
 mlflow.set_tracking_uri(f"sqlite:///{root / 'm.db'}")
 p = build_params({"data": {"synthetic": {"rows": 2000}}, "train": {"epochs": 1}})
 raw = load(p.data, root); schema = resolve_schema(p.data, list(raw.columns), raw.dtypes)
