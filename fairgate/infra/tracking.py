@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from fairgate.errors import StageError
 from fairgate.infra.lineage import lineage_tags
+from fairgate.infra.processes import alive
 from fairgate.infra.timing import spent
 
 if TYPE_CHECKING:
@@ -67,22 +68,12 @@ def reap_orphaned_runs(root: Path, experiment: str) -> list[str]:
             tags = run.data.tags
             if tags.get("fairgate.host") != socket.gethostname() or "fairgate.pid" not in tags:
                 continue
-            if not _alive(int(tags["fairgate.pid"])):
+            if not alive(int(tags["fairgate.pid"])):
                 client.set_terminated(run.info.run_id, "KILLED")
                 client.set_tag(run.info.run_id, "fairgate.reaped", "process ended without closing the run")
                 reaped.append(run.info.run_id)
                 log.warning("marked MLflow run %s KILLED: its process ended while it ran", run.info.run_id)
     return reaped
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def tracking_uri(root: Path) -> str:
