@@ -43,25 +43,24 @@ def champion_profile(champion: tuple[str, str] | None) -> tuple[str, dict[str, A
         return version, files.read_json(Path(local))
 
 
-def _previous(ctx: StageContext, key: dict[str, Any]) -> dict[str, Any] | None:
-    """The last report when it compared the same snapshot with the same champion and thresholds."""
-    path = ctx.path(paths.DRIFT_REPORT)
-    if not path.exists():
-        return None
-    report = files.read_json(path)
-    return report if report.get("key") == key else None
-
-
 def _key(ctx: StageContext, champion: tuple[str, str] | None) -> dict[str, Any]:
     cfg = ctx.params.drift
     return {"raw_md5": dvc_out_hashes(ctx.root).get(paths.RAW), "champion_version": champion and champion[0],
             "warn_above": cfg.warn_above, "fail_above": cfg.fail_above}
 
 
+def _matching_report(ctx: StageContext, key: dict[str, Any]) -> dict[str, Any] | None:
+    """The last report when it was made under ``key``: same snapshot, champion and thresholds."""
+    path = ctx.path(paths.DRIFT_REPORT)
+    if not key["raw_md5"] or not path.exists():
+        return None
+    report = files.read_json(path)
+    return report if report.get("key") == key else None
+
+
 def reusable_report(ctx: StageContext, champion: tuple[str, str] | None) -> dict[str, Any] | None:
     """The last report, when it compared this very snapshot with this champion under these thresholds."""
-    key = _key(ctx, champion)
-    return _previous(ctx, key) if key["raw_md5"] else None
+    return _matching_report(ctx, _key(ctx, champion))
 
 
 def run(ctx: StageContext) -> dict[str, Any]:
@@ -69,7 +68,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     tracking.configure(ctx.root, ctx.params.tracking.experiment)
     champion = registry.champion(ctx.params.promote.model_name, ctx.params.promote.alias)
     key = _key(ctx, champion)
-    report = reusable_report(ctx, champion)
+    report = _matching_report(ctx, key)
     if report is not None:
         log.info("drift: same snapshot and champion as the last check; reusing %s", paths.DRIFT_REPORT)
         return _act(report, cfg)
