@@ -134,7 +134,10 @@ def run(
         check_reachable(tracking_uri(root))
     except StageError as exc:
         raise _fail(exc) from None
-    with workspace_lock(root):
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the local Prefect server stops too
+    from fairgate.infra.prefect_api import RunServer
+
+    with workspace_lock(root), RunServer(root) as server:
         write_params(root, params, overrides)
         os.chdir(root)
         from fairgate.infra import files, timing
@@ -145,10 +148,12 @@ def run(
         timing.reset()
         with timing.spent("dvc"):
             stale = stale_from(root)
+        if stale:
+            server.start()  # boots on the other core while the stale stages' modules import
         if up_to_date(root, checked, stale):
             outcome = {"stages": dict.fromkeys(stage_order(root), False)}
         else:
-            warm_up(root, checked, stale)
+            warm_up(checked, stale, server)
             from flows.pipeline import pipeline
 
             reap_orphaned_runs(root, checked.tracking.experiment)

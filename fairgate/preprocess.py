@@ -149,8 +149,8 @@ def label_leakage(features: np.ndarray, labels: np.ndarray, names: list[str], li
     if len(labels) < 2 or labels.std() == 0:
         return []
     centred_labels = (labels - labels.mean()).astype(features.dtype)
-    covariance = (features.T @ centred_labels).astype(np.float64) / len(labels)
-    spreads = np.array([features[:, j].std(dtype=np.float64) for j in range(features.shape[1])])
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # non-finite features are the suite's to report
+        covariance = (features.T @ centred_labels).astype(np.float64) / len(labels)
+        spreads = np.array([features[:, j].std(dtype=np.float64) for j in range(features.shape[1])])
         corr = covariance / (spreads * labels.std())
     return [names[i] for i in np.flatnonzero(np.nan_to_num(np.abs(corr)) >= limit)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -13,14 +12,17 @@ import pandas as pd
 
 from fairgate.config import ValidateConfig
 from fairgate.contract import Schema
-from fairgate.gx_expectations import ExpectColumnValueCountsToBeAtLeast
+from fairgate.gx_expectations import (
+    ExpectColumnValueCountsToBeAtLeast,
+    ExpectColumnValuesToBeFinite,
+    ExpectRowsToBeUnique,
+)
 
 NUMERIC_TYPES = [
     *(f"int{b}" for b in (8, 16, 32, 64)), *(f"uint{b}" for b in (8, 16, 32, 64)),
     "float16", "float32", "float64", "Int8", "Int16", "Int32", "Int64", "Float32", "Float64",
 ]
 _EXAMPLES = 5
-FINITE = 1e300
 
 
 def _null_tolerance(column: str, schema: Schema, cfg: ValidateConfig) -> float:
@@ -40,8 +42,7 @@ def raw_suite(schema: Schema, cfg: ValidateConfig, name: str = "raw") -> gx.Expe
         add(gxe.ExpectColumnToExist(column=column))
     for column in schema.numeric:
         add(gxe.ExpectColumnValuesToBeInTypeList(column=column, type_list=NUMERIC_TYPES))
-        add(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=-FINITE, max_value=FINITE,
-                                              meta={"notes": "values must be finite (no inf)"}))
+        add(ExpectColumnValuesToBeFinite(column=column, meta={"notes": "values must be finite (no inf)"}))
     for column, (low, high) in cfg.ranges.items():
         add(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high))
     for column in schema.required:
@@ -55,7 +56,7 @@ def raw_suite(schema: Schema, cfg: ValidateConfig, name: str = "raw") -> gx.Expe
     for column in schema.sensitive:
         add(ExpectColumnValueCountsToBeAtLeast(column=column, min_count=cfg.min_group_rows))
     if cfg.max_duplicate_fraction < 1.0:
-        add(gxe.ExpectCompoundColumnsToBeUnique(
+        add(ExpectRowsToBeUnique(
             column_list=list(schema.required), mostly=round(1.0 - cfg.max_duplicate_fraction, 6),
             meta={"notes": "rows that duplicate another row entirely (validate.max_duplicate_fraction)"}))
     return gx.ExpectationSuite(name=name, expectations=expectations)
@@ -69,7 +70,7 @@ def processed_suite(feature_names: list[str], label: str, name: str = "processed
     ]
     for column in feature_names:
         expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=column))
-        expectations.append(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=-1e30, max_value=1e30))
+        expectations.append(ExpectColumnValuesToBeFinite(column=column, max_abs=1e30))
     return gx.ExpectationSuite(name=name, expectations=expectations)
 
 
@@ -109,20 +110,23 @@ def run_suite(frame: pd.DataFrame, suite: gx.ExpectationSuite, docs_dir: Path | 
     context.variables.progress_bars = {"globally": False}
     batch = (context.data_sources.add_pandas("fairgate").add_dataframe_asset(suite.name)
              .add_batch_definition_whole_dataframe("all"))
-    # GX binds expectations to the suite they are added to, so the context gets copies.
-    suite = context.suites.add(gx.ExpectationSuite(name=suite.name, expectations=[copy.copy(e) for e in suite.expectations]))
+    # GX binds expectations to the suite they are added to, so the context gets fresh ones (a copy would
+    # deep-copy the whole suite once per expectation).
+    fresh = [e.configuration.to_domain_obj() for e in suite.expectations]
+    suite = context.suites.add(gx.ExpectationSuite(name=suite.name, expectations=fresh))
     definition = context.validation_definitions.add(gx.ValidationDefinition(name=suite.name, data=batch, suite=suite))
-    actions = []
-    if docs_dir is not None:
+    if docs_dir is None:  # a checkpoint only adds actions (Data Docs) and bookkeeping around the same run
+        outcome = definition.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
+    else:
         context.add_data_docs_site(site_name="fairgate", site_config={
             "class_name": "SiteBuilder",
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         })
-        actions.append(gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["fairgate"]))
-    checkpoint = context.checkpoints.add(gx.Checkpoint(
-        name=suite.name, validation_definitions=[definition], actions=actions, result_format="SUMMARY"))
-    outcome = next(iter(checkpoint.run(batch_parameters={"dataframe": frame}).run_results.values()))
+        checkpoint = context.checkpoints.add(gx.Checkpoint(
+            name=suite.name, validation_definitions=[definition], result_format="SUMMARY",
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["fairgate"])]))
+        outcome = next(iter(checkpoint.run(batch_parameters={"dataframe": frame}).run_results.values()))
     checks = [_summarise(r) for r in outcome.results]
     return {
         "suite": suite.name,

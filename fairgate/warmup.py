@@ -1,36 +1,22 @@
 """Overlap the fixed start-up costs of a run: Prefect's local server boots while we import.
 
-Starting Prefect's ephemeral server takes several seconds in its own process, and importing what the
-stale stages need (Great Expectations, torch or TensorFlow, MLflow) takes several more in ours.
-Doing both at once, on different cores, takes the longer of the two instead of their sum.
+Starting Prefect's local server takes several seconds in its own process (infra.prefect_api.RunServer),
+and importing what the stale stages need (Great Expectations, torch or TensorFlow, MLflow) takes
+several more in ours. Doing both at once, on different cores, takes the longer of the two instead of
+their sum.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
-import os
-import threading
 from pathlib import Path
 
 from fairgate.config import Params
+from fairgate.infra.prefect_api import RunServer
 
 log = logging.getLogger(__name__)
 ALWAYS = ("mlflow", "fairgate.stages.drift", "fairgate.stages.promote")
-
-
-def _boot() -> None:
-    from prefect.server.api.server import SubprocessASGIServer
-
-    SubprocessASGIServer().start()
-
-
-def _start_prefect_server() -> threading.Thread | None:
-    if os.environ.get("PREFECT_API_URL"):
-        return None
-    thread = threading.Thread(target=_boot, name="prefect-server-start", daemon=True)
-    thread.start()
-    return thread
 
 
 def stale_from(root: Path) -> list[str]:
@@ -56,10 +42,9 @@ def modules_for(stages: list[str], params: Params) -> list[str]:
     return [*ALWAYS, *modules]
 
 
-def warm_up(root: Path, params: Params, stale: list[str]) -> None:
-    """Boot Prefect's server in the background while importing what the ``stale`` stages need; wait for both."""
-    server = _start_prefect_server()
+def warm_up(params: Params, stale: list[str], server: RunServer) -> None:
+    """Import what the ``stale`` stages need while ``server`` boots; then wait until it answers."""
+    server.start()
     for module in modules_for(stale, params):
         importlib.import_module(module)
-    if server is not None:
-        server.join()
+    server.wait_ready()

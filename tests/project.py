@@ -26,7 +26,10 @@ class Project:
         return done
 
     def fairgate(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return self.run(str(BIN / "fairgate"), *args, check=check)
+        done = self.run(str(BIN / "fairgate"), *args, check=check)
+        # Prefect's queued logs must reach its server before fairgate stops the server it started.
+        assert "Error logging to API" not in done.stdout + done.stderr, done.stderr[-3000:]
+        return done
 
     def dvc(self, *args: str) -> subprocess.CompletedProcess:
         return self.run(str(BIN / "dvc"), *args)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,3 +54,60 @@ def prefect_api(root: Path, port: int, host: str = "127.0.0.1") -> Iterator[str]
     finally:
         os.environ.pop(API_ENV, None)
         processes.stop(server.pid)  # its whole process group: the server runs its web app in a child
+
+
+class RunServer:
+    """Prefect's temporary local server for one `fairgate run`, unless PREFECT_API_URL names a server.
+
+    Prefect starts the same server by itself (uvicorn on its API app, UI and background services off),
+    but only once the flow starts, and only after importing its server package into our process: about
+    3 s of CPU competing with our own imports for the interpreter lock. Started here, before prefect is
+    imported, it boots in its own process on the other core while this one imports and checks.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.process = None
+        self.url: str | None = None
+        self.log = root / ".fairgate" / "prefect-run-server.log"
+
+    def start(self) -> None:
+        """Spawn the server; a no-op when one is configured or already started."""
+        if self.process is not None or os.environ.get(API_ENV):
+            return
+        port = processes.free_port()
+        app_dir = Path(importlib.util.find_spec("prefect").origin).parent.parent  # without importing prefect
+        command = [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory",
+                   "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
+                   "--log-level", "error", "--lifespan", "on"]
+        env = quiet_env() | {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+        self.log.unlink(missing_ok=True)
+        self.process = processes.spawn(command, self.log, env, self.root, own_group=False)
+        self.url = f"http://127.0.0.1:{port}/api"
+        os.environ[API_ENV] = self.url
+
+    def wait_ready(self) -> None:
+        if self.process is not None:
+            processes.wait_healthy(f"{self.url}/health", "Prefect's local server", self.log, self.process,
+                                   poll_s=0.05)
+
+    def __enter__(self) -> RunServer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.process is not None:
+            _send_queued_logs_and_events()
+            os.environ.pop(API_ENV, None)
+            processes.stop(self.process.pid, group=False, poll_s=0.05)
+            self.process = None
+
+
+def _send_queued_logs_and_events() -> None:
+    """Prefect ships logs and events from background queues; drain them while the server still listens."""
+    if "prefect" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all()
+    EventsWorker.drain_all()

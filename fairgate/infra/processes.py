@@ -33,6 +33,13 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (the OS picks it)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
 def spawn(command: list[str], log: Path, env: dict[str, str], cwd: Path, own_group: bool = True) -> subprocess.Popen:
     """Start ``command`` with stdout and stderr in ``log``.
 
@@ -46,7 +53,7 @@ def spawn(command: list[str], log: Path, env: dict[str, str], cwd: Path, own_gro
 
 
 def wait_healthy(url: str, what: str, log: Path, process: subprocess.Popen | None = None,
-                 timeout_s: float = 120.0) -> None:
+                 timeout_s: float = 120.0, poll_s: float = 0.5) -> None:
     """Poll ``url`` until it answers 200; fail early, quoting the log, if the process exits."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -59,7 +66,7 @@ def wait_healthy(url: str, what: str, log: Path, process: subprocess.Popen | Non
                     return
         except OSError:
             pass
-        time.sleep(0.5)
+        time.sleep(poll_s)
     raise StageError("services", f"{what} did not answer {url} within {timeout_s:.0f} s:\n{tail(log)}", f"read {log}")
 
 
@@ -79,7 +86,7 @@ def alive(pid: int) -> bool:
     return True
 
 
-def stop(pid: int, group: bool = True, grace_s: float = 15.0) -> None:
+def stop(pid: int, group: bool = True, grace_s: float = 15.0, poll_s: float = 0.2) -> None:
     """SIGTERM (the process group, when it leads one), then SIGKILL if it is still there after ``grace_s``."""
     def send(sig: signal.Signals) -> None:
         try:
@@ -94,7 +101,7 @@ def stop(pid: int, group: bool = True, grace_s: float = 15.0) -> None:
     deadline = time.monotonic() + grace_s
     while alive(pid) and time.monotonic() < deadline:
         _reap(pid)
-        time.sleep(0.2)
+        time.sleep(poll_s)
     if alive(pid):
         send(signal.SIGKILL)
     _reap(pid)

@@ -95,3 +95,53 @@ def test_target_listed_as_feature_is_rejected(params):
     cfg = params.data.model_copy(update={"features": ["income", "sex"]})
     with pytest.raises(StageError, match="target"):
         resolve_schema(cfg, ["income", "sex"])
+
+
+def test_processed_check_names_inf_huge_and_missing_values_in_float32_features():
+    from fairgate.stages.preprocess import _check_processed
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 4)).astype("float32")
+    y = (rng.random(500) > 0.5).astype("int64")
+    X[:3, 1] = np.inf
+    X[5, 2] = -1e31
+    X[7, 3] = np.nan
+    summary = _check_processed(X, y, ["a", "b", "c", "d"])
+    failed = {(c["expectation"], c["column"]): c for c in summary["checks"] if not c["success"]}
+    assert set(failed) == {("expect_column_values_to_be_finite", "b"), ("expect_column_values_to_be_finite", "c"),
+                           ("expect_column_values_to_not_be_null", "d")}
+    assert failed[("expect_column_values_to_be_finite", "b")]["unexpected_count"] == 3
+    assert "inf" in failed[("expect_column_values_to_be_finite", "b")]["examples"]
+    assert failed[("expect_column_values_to_be_finite", "c")]["unexpected_count"] == 1
+    assert not summary["success"] and summary["failed"] == 3
+
+
+def test_duplicated_rows_matches_pandas_with_nulls_mixed_types_and_repeats():
+    import pandas as pd
+
+    from fairgate.gx_expectations import duplicated_rows
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({
+        "n": rng.integers(0, 40, 3000), "x": rng.choice([0.5, 1.5, np.nan], 3000),
+        "s": pd.Series(rng.choice(["a", "b", None], 3000), dtype="str"),
+        "c": pd.Categorical(rng.choice(["u", "v"], 3000)), "i": pd.array(rng.choice([1, 2, None], 3000), dtype="Int32"),
+    })
+    expected = frame.duplicated(keep=False).to_numpy()
+    assert expected.any() and not expected.all()
+    assert (duplicated_rows(frame) == expected).all()
+    distinct = frame.drop_duplicates()
+    assert not duplicated_rows(distinct).any()
+
+
+def test_duplicate_rows_beyond_the_tolerance_fail_the_suite(raw, schema, params):
+    bad = pd_concat_head(raw, 40)
+    summary = run_suite(bad, raw_suite(schema, params.validate_cfg.model_copy(update={"max_duplicate_fraction": 0.01})))
+    check = next(c for c in summary["checks"] if c["expectation"] == "expect_rows_to_be_unique")
+    assert not check["success"] and check["unexpected_count"] == 80
+
+
+def pd_concat_head(frame, rows):
+    import pandas as pd
+
+    return pd.concat([frame, frame.head(rows)], ignore_index=True)

@@ -116,7 +116,7 @@ def test_duplicated_rows_above_the_threshold(champion_project):
     frame = clean_frame(1000)
     frame = pd.concat([frame, frame.sample(900, random_state=0)], ignore_index=True)
     _run_bad(champion_project, "dupes.csv", frame, "validate",
-             ["expect_compound_columns_to_be_unique", "max_duplicate_fraction"], "-S", "validate.max_duplicate_fraction=0.2")
+             ["expect_rows_to_be_unique", "max_duplicate_fraction"], "-S", "validate.max_duplicate_fraction=0.2")
 
 
 def test_sensitive_group_absent_from_the_test_split(champion_project):
