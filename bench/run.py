@@ -11,7 +11,6 @@ import os
 import platform
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,9 +24,15 @@ QUICK = os.environ.get("QUICK", "") not in ("", "0")
 EPOCHS = 3
 
 
+# One Prefect home for the whole bench run, its database created before anything is timed: a user's
+# ~/.prefect persists between runs, and creating that database (Prefect's migrations, about 5 s here)
+# happens once per machine. `overhead_first_use` times a run with a brand-new home as well.
+PREFECT_HOME = Path(tempfile.mkdtemp(prefix="fairgate-bench-prefect-"))
+
+
 def _env(root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PREFECT_", "FAIRGATE_"))}
-    env.update({"PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}", "PREFECT_HOME": str(root / ".prefect-home"),
+    env.update({"PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}", "PREFECT_HOME": str(PREFECT_HOME),
                 "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}"})
     return env
 
@@ -98,12 +103,21 @@ def set_params(root: Path, overrides: list[str]) -> None:
     timed([sys.executable, "-c", script, *overrides], root)
 
 
-def overhead(rows: int) -> dict:
+def fresh_project(rows: int) -> Path:
     root = project_copy()
     set_params(root, [f"data.synthetic.rows={rows}", f"train.epochs={EPOCHS}", f"train.patience={EPOCHS + 1}"])
-    run_s, done = timed([str(BIN / "fairgate"), "run"], root)
-    bare_s = bare_pipeline_s(rows, root)
+    return root
+
+
+def overhead(rows: int) -> dict:
+    """The full run against the bare script, each twice and interleaved (best of two each), in fresh copies."""
+    root, second = fresh_project(rows), fresh_project(rows)
+    run_s, _ = timed([str(BIN / "fairgate"), "run"], root)
     stats = json.loads((root / ".fairgate" / "last_run.json").read_text())
+    bare_s = bare_pipeline_s(rows, root)
+    run_s = min(run_s, timed([str(BIN / "fairgate"), "run"], second)[0])
+    bare_s = min(bare_s, bare_pipeline_s(rows, root))
+    shutil.rmtree(second, ignore_errors=True)
     noop_dvc_s, _ = timed([str(BIN / "dvc"), "repro"], root)
     # The first rerun still has work: drift compares the snapshot with the champion the run just promoted.
     rerun_s, _ = timed([str(BIN / "fairgate"), "run"], root)
@@ -111,6 +125,7 @@ def overhead(rows: int) -> dict:
     breakdown = {
         "imports_s": round(sum(import_seconds(m, root) for m in ("prefect", "mlflow", "dvc.repo")), 2),
         "prefect_start_s": round(prefect_start_s(root), 2),
+        "prefect_wait_s": round(stats.get("prefect_wait_s", 0.0), 2),
         "mlflow_logging_s": round(stats["tracking_s"], 2),
         "dvc_hashing_s": round(stats["dvc_s"], 2),
         "stage_work_s": round(stats["work_s"] - stats["tracking_s"], 2),
@@ -122,17 +137,29 @@ def overhead(rows: int) -> dict:
             "rerun_after_promotion_s": round(rerun_s, 2)}
 
 
+def create_prefect_database() -> None:
+    """What the first Prefect command on a machine does once: create and migrate its database."""
+    script = "from pathlib import Path; from fairgate.infra.prefect_api import RunServer\n" \
+             "with RunServer(Path('.')) as s: s.start(); s.wait_ready()"
+    timed([sys.executable, "-c", script], Path(tempfile.mkdtemp()))
+
+
+def overhead_first_use(rows: int, bare_s: float) -> dict:
+    """The same full run on a machine where Prefect has never run: its database is created during the run."""
+    root = fresh_project(rows)
+    run_s, _ = timed([str(BIN / "fairgate"), "run"], root, {"PREFECT_HOME": str(root / ".prefect-home")})
+    shutil.rmtree(root, ignore_errors=True)
+    return {"first_use_fairgate_run_s": round(run_s, 2), "overhead_ratio_first_use": round(run_s / bare_s, 2)}
+
+
 def overhead_served(rows: int, bare_s: float) -> dict:
     """The same full run and no-op rerun with a long-lived Prefect server already up, as under
     `fairgate serve` or `fairgate services up`: the per-run cost of starting one disappears."""
     from fairgate.infra.prefect_api import prefect_api
+    from fairgate.infra.processes import free_port
 
-    root = project_copy()
-    set_params(root, [f"data.synthetic.rows={rows}", f"train.epochs={EPOCHS}", f"train.patience={EPOCHS + 1}"])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with prefect_api(root, port) as api:
+    root = fresh_project(rows)
+    with prefect_api(root, free_port()) as api:
         run_s, _ = timed([str(BIN / "fairgate"), "run"], root, {"PREFECT_API_URL": api})
         rerun_s, _ = timed([str(BIN / "fairgate"), "run"], root, {"PREFECT_API_URL": api})
     shutil.rmtree(root, ignore_errors=True)
@@ -160,9 +187,12 @@ def gx_rows_per_s(rows: int) -> float:
     raw = ingest.load(params.data, REPO)
     suite = validate.raw_suite(resolve_schema(params.data, list(raw.columns), raw.dtypes), params.validate_cfg)
     validate.run_suite(raw.head(1000), suite)  # warm-up
-    started = time.perf_counter()
-    assert validate.run_suite(raw, suite)["success"]
-    return rows / (time.perf_counter() - started)
+    best = float("inf")
+    for _ in range(3):  # best of three: this is a shared host
+        started = time.perf_counter()
+        assert validate.run_suite(raw, suite)["success"]
+        best = min(best, time.perf_counter() - started)
+    return rows / best
 
 
 def model_log_s() -> float:
@@ -204,7 +234,10 @@ def main() -> None:
         ("throughput", lambda: {
             "torch": measure("torch", 100_000 if QUICK else 400_000, 2),
             "tensorflow": measure("tensorflow", 100_000 if QUICK else 400_000, 2)}),
+        ("prefect_database", create_prefect_database),
         ("overhead", lambda: overhead(50_000 if QUICK else 200_000)),
+        ("overhead_first_use", lambda: overhead_first_use(50_000 if QUICK else 200_000,
+                                                          results["overhead"]["bare_script_s"])),
         ("overhead_served", lambda: overhead_served(50_000 if QUICK else 200_000,
                                                     results["overhead"]["bare_script_s"])),
         ("gx", lambda: {"gx_rows_per_s": round(gx_rows_per_s(1_000_000))}),
@@ -234,6 +267,7 @@ def summarise(results: dict) -> dict:
                                                                 throughput["tensorflow"]["naive"])
     flat.update({k: v for k, v in results["overhead"].items() if k != "rows"})
     flat["overhead_rows"] = results["overhead"]["rows"]
+    flat.update(results["overhead_first_use"])
     flat.update(results["overhead_served"])
     flat.update(results["gx"])
     flat.update(results["model_log"])
@@ -248,6 +282,7 @@ def summarise(results: dict) -> dict:
 TARGETS = {
     "overhead_ratio": "<= 1.3 (goal 1.1)", "torch_throughput_ratio": ">= 3", "tf_throughput_ratio": ">= 1.5",
     "noop_dvc_repro_s": "<= 1.5", "noop_fairgate_run_s": "<= 10 (goal 5)", "overhead_ratio_served": "(<= 1.3)",
+    "overhead_ratio_first_use": "(<= 1.3)",
     "rerun_after_promotion_s": "", "rerun_after_promotion_served_s": "", "scale_10m_wall_s": "<= 900",
     "scale_10m_peak_rss_gb": "<= 8", "scale_ratio_10m_1m": "<= 11", "gx_rows_per_s": ">= 2,000,000",
     "model_log_s": "<= 1",

@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 from fairgate.config import Params
+from fairgate.infra import timing
 from fairgate.infra.prefect_api import RunServer
 
 log = logging.getLogger(__name__)
@@ -47,4 +48,5 @@ def warm_up(params: Params, stale: list[str], server: RunServer) -> None:
     server.start()
     for module in modules_for(stale, params):
         importlib.import_module(module)
-    server.wait_ready()
+    with timing.spent("prefect_wait"):
+        server.wait_ready()

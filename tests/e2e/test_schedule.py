@@ -8,9 +8,9 @@ import subprocess
 import pytest
 
 from fairgate.cli import write_params
-from fairgate.infra.processes import port_free
+from fairgate.infra.processes import free_port, port_free
 from tests.project import BIN, SMALL, make_project
-from tests.servers import flow_runs, free_port, stop_group, wait_for
+from tests.servers import flow_runs, stop_group, wait_for
 
 pytestmark = pytest.mark.e2e
 

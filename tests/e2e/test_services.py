@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from fairgate.cli import write_params
-from fairgate.infra.processes import port_free
+from fairgate.infra.processes import free_port, port_free
 from tests.project import SMALL, make_project
-from tests.servers import flow_runs, free_port, prefect_post, wait_for
+from tests.servers import flow_runs, prefect_post, wait_for
 
 pytestmark = pytest.mark.e2e
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from fairgate.infra.processes import free_port
 from tests.project import BIN, REPO, SMALL, make_project
-from tests.servers import free_port, stop_group, wait_for
+from tests.servers import stop_group, wait_for
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
