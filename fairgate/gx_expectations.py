@@ -91,20 +91,18 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 def duplicated_rows(frame: pd.DataFrame) -> np.ndarray:
-    """``frame.duplicated(keep=False)``, about 25% faster on wide frames of text columns.
+    """``frame.duplicated(keep=False)``, without comparing every row on every column.
 
-    One 64-bit key per row, mixed from each column's integer codes, finds the candidate rows; only those
-    are compared exactly, so a key collision can cost time but never a wrong answer.
+    Rows that repeat each other agree on their integer columns, so a 64-bit key mixed from those (no
+    hashing of text) finds the few candidate rows; only the candidates are compared on all columns.
+    A key collision costs time, never a wrong answer. Without integer columns, every row is a candidate.
     """
+    integers = [name for name in frame.columns
+                if isinstance(frame[name].dtype, np.dtype) and frame[name].dtype.kind in "iub"]
     key = np.zeros(len(frame), dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for name in frame.columns:
-            column = frame[name]
-            if column.dtype.kind in "iu" and column.dtype.itemsize == 8:
-                codes = column.to_numpy().view(np.uint64)
-            else:
-                codes = pd.factorize(column, use_na_sentinel=False)[0].astype(np.uint64)
-            key = (key ^ codes) * _MIX
+        for name in integers:
+            key = (key ^ frame[name].to_numpy().astype(np.uint64)) * _MIX
             key ^= key >> np.uint64(29)
     candidates = pd.Series(key).duplicated(keep=False).to_numpy()
     duplicated = np.zeros(len(frame), dtype=bool)

@@ -130,6 +130,8 @@ def test_duplicated_rows_matches_pandas_with_nulls_mixed_types_and_repeats():
     expected = frame.duplicated(keep=False).to_numpy()
     assert expected.any() and not expected.all()
     assert (duplicated_rows(frame) == expected).all()
+    no_integers = frame[["x", "s", "c", "i"]]
+    assert (duplicated_rows(no_integers) == no_integers.duplicated(keep=False).to_numpy()).all()
     distinct = frame.drop_duplicates()
     assert not duplicated_rows(distinct).any()
 
