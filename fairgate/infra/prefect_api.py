@@ -96,7 +96,8 @@ class RunServer:
 
     def __exit__(self, *_: object) -> None:
         if self.process is not None:
-            _send_queued_logs_and_events()
+            if self.process.poll() is None:  # a Ctrl+C reaches the server too; then there is no one to send to
+                _send_queued_logs_and_events()
             os.environ.pop(API_ENV, None)
             processes.stop(self.process.pid, group=False, poll_s=0.05)
             self.process = None
@@ -109,5 +110,5 @@ def _send_queued_logs_and_events() -> None:
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
 
-    APILogWorker.drain_all()
-    EventsWorker.drain_all()
+    APILogWorker.drain_all(timeout=10)
+    EventsWorker.drain_all(timeout=10)

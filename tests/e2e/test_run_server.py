@@ -1,0 +1,33 @@
+"""The Prefect server `fairgate run` starts for itself: up before the flow needs it, gone after."""
+
+from __future__ import annotations
+
+import os
+import urllib.request
+
+from fairgate.infra import processes
+from fairgate.infra.prefect_api import API_ENV, RunServer
+
+
+def test_run_server_answers_then_stops_and_unsets_the_api_url(tmp_path, monkeypatch):
+    monkeypatch.delenv(API_ENV, raising=False)
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect-home"))
+    with RunServer(tmp_path) as server:
+        server.start()
+        url = os.environ[API_ENV]
+        server.wait_ready()
+        with urllib.request.urlopen(f"{url}/health", timeout=5) as response:
+            assert response.status == 200
+        pid = server.process.pid
+    assert API_ENV not in os.environ
+    assert not processes.alive(pid)
+    assert (tmp_path / "prefect-home" / "prefect.db").exists()  # the server used the configured home
+
+
+def test_a_configured_server_is_used_and_nothing_is_started(tmp_path, monkeypatch):
+    monkeypatch.setenv(API_ENV, "http://127.0.0.1:9/api")
+    with RunServer(tmp_path) as server:
+        server.start()
+        server.wait_ready()
+        assert server.process is None
+    assert os.environ[API_ENV] == "http://127.0.0.1:9/api"
