@@ -95,9 +95,12 @@ class RunServer:
         return self
 
     def __exit__(self, *_: object) -> None:
-        if self.process is not None:
+        if self.process is None:
+            return
+        try:
             if self.process.poll() is None:  # a Ctrl+C reaches the server too; then there is no one to send to
                 _send_queued_logs_and_events()
+        finally:  # whatever draining did, the server must not outlive the run
             os.environ.pop(API_ENV, None)
             processes.stop(self.process.pid, group=False, poll_s=0.05)
             self.process = None

@@ -31,3 +31,21 @@ def test_a_configured_server_is_used_and_nothing_is_started(tmp_path, monkeypatc
         server.wait_ready()
         assert server.process is None
     assert os.environ[API_ENV] == "http://127.0.0.1:9/api"
+
+
+def test_the_server_stops_even_when_draining_prefect_queues_fails(tmp_path, monkeypatch):
+    import pytest
+
+    from fairgate.infra import prefect_api
+
+    def broken() -> None:
+        raise RuntimeError("drain failed")
+
+    monkeypatch.delenv(API_ENV, raising=False)
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect-home"))
+    monkeypatch.setattr(prefect_api, "_send_queued_logs_and_events", broken)  # a fault we cannot cause for real
+    with pytest.raises(RuntimeError, match="drain failed"), RunServer(tmp_path) as server:
+        server.start()
+        server.wait_ready()
+        pid = server.process.pid
+    assert not processes.alive(pid) and API_ENV not in os.environ
