@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairgate.preprocess import category_text
+
 PRIMARY_METRICS = ("accuracy", "balanced_accuracy")
 FAIRNESS_METRICS = ("demographic_parity_difference", "equalized_odds_difference")
 INTERSECTION_SEP = " x "
@@ -81,7 +83,7 @@ def _interval(values: np.ndarray, confidence: float) -> Interval:
 
 def feature_groups(sensitive: pd.DataFrame, intersectional: bool) -> dict[str, pd.Series]:
     """Each sensitive feature's group labels, plus their intersection when asked for."""
-    groups = {c: sensitive[c].astype("str") for c in sensitive.columns}
+    groups = {c: category_text(sensitive[c]) for c in sensitive.columns}
     if intersectional and len(groups) > 1:
         joint = INTERSECTION_SEP.join(groups)
         groups[joint] = pd.Series(

@@ -61,25 +61,13 @@ def _fail(exc: Exception, code: int = 1) -> typer.Exit:
 
 def write_params(root: Path, params_file: Path | None, overrides: list[str]) -> None:
     """Persist what the user asked for into params.yaml (as `dvc exp run -S` does), keeping comments."""
-    from ruamel.yaml import YAML
+    from fairgate.params_file import set_values
 
     target = root / PARAMS
     if params_file is not None and params_file.resolve() != target.resolve():
         shutil.copyfile(params_file, target)
-    if not overrides:
-        return
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    data = yaml.load(target.read_text()) if target.exists() else {}
-    data = data or {}
-    for item in overrides:
-        path, value = parse_override(item)
-        node = data
-        for part in path[:-1]:
-            node = node.setdefault(part, {})
-        node[path[-1]] = value
-    with target.open("w") as handle:
-        yaml.dump(data, handle)
+    if overrides:
+        set_values(target, [parse_override(item) for item in overrides])
 
 
 @contextmanager
@@ -169,6 +157,26 @@ def run(
     print_summary(console, load_evidence(root), uri if uri.startswith("http") else f"fairgate ui  (store: {uri})")
     console.print(f"Took {spent['total_s']:.1f} s: stage work {spent.get('work_s', 0):.1f} s, of which MLflow "
                   f"{spent.get('tracking_s', 0):.1f} s; DVC {spent.get('dvc_s', 0):.1f} s.")
+
+
+@app.command()
+def init(
+    data: Annotated[Path, typer.Option("--data", help="the CSV or Parquet file to draft the contract of")],
+    target: Annotated[str | None, typer.Option(help="the label column (default: guessed and explained)")] = None,
+    positive: Annotated[str | None, typer.Option(help="the positive label value (default: guessed and explained)")] = None,
+    sensitive: Annotated[str | None, typer.Option(help="sensitive columns, comma-separated: sex,race")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show the draft and the diff, write nothing")] = False,
+) -> None:
+    """Draft the data contract (data.* and validate.*) of your file into params.yaml, explaining each choice."""
+    from fairgate.app_init import run_init
+
+    _setup_logging()
+    root = project_root()
+    chosen = [c.strip() for c in sensitive.split(",") if c.strip()] if sensitive else None
+    with workspace_lock(root):
+        code = run_init(console, err, root, root / PARAMS, data, target, positive, chosen, dry_run)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

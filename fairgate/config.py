@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from fairgate import params_yaml
 
 
 class ConfigError(ValueError):
@@ -19,6 +21,21 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _as_text(value: Any) -> Any:
+    """Column names and label values are text even where YAML reads a number, a boolean or a date.
+
+    A boolean becomes ``True``/``False``, as pandas writes a boolean column's values.
+    """
+    if isinstance(value, bool | int | float):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_as_text)]
+
+
 class SyntheticConfig(_Strict):
     rows: int = Field(50_000, ge=100)
     seed: int = 42
@@ -27,18 +44,18 @@ class SyntheticConfig(_Strict):
 
 class DataConfig(_Strict):
     source: str = "synthetic"
-    target: str = "income"
-    positive_label: str | int | bool = ">50K"
-    label_values: list[str | int | bool] | None = None
-    sensitive: list[str] = Field(default_factory=lambda: ["sex", "age_group"], min_length=1)
-    features: list[str] | None = None
-    categorical: list[str] | None = None
-    numeric: list[str] | None = None
-    drop: list[str] = Field(default_factory=list)
-    na_values: list[str] = Field(default_factory=list)
+    target: Text = "income"
+    positive_label: Text = ">50K"
+    label_values: list[Text] | None = None
+    sensitive: list[Text] = Field(default_factory=lambda: ["sex", "age_group"], min_length=1)
+    features: list[Text] | None = None
+    categorical: list[Text] | None = None
+    numeric: list[Text] | None = None
+    drop: list[Text] = Field(default_factory=list)
+    na_values: list[Text] = Field(default_factory=list)
     delimiter: str = Field(",", min_length=1, max_length=1)
     strip_whitespace: bool = True
-    label_map: dict[str, str] = Field(default_factory=dict)
+    label_map: dict[Text, Text] = Field(default_factory=dict)
     synthetic: SyntheticConfig = SyntheticConfig()
 
     @field_validator("source")
@@ -53,8 +70,8 @@ class ValidateConfig(_Strict):
     min_rows: int = Field(1000, ge=1)
     min_group_rows: int = Field(30, ge=1)
     max_null_fraction: float = Field(0.05, ge=0.0, le=1.0)
-    null_tolerance: dict[str, float] = Field(default_factory=dict)
-    ranges: dict[str, tuple[float | None, float | None]] = Field(default_factory=dict)
+    null_tolerance: dict[Text, float] = Field(default_factory=dict)
+    ranges: dict[Text, tuple[float | None, float | None]] = Field(default_factory=dict)
     extra_columns: Literal["allow", "reject"] = "allow"
     max_duplicate_fraction: float = Field(0.1, ge=0.0, le=1.0)
 
@@ -71,6 +88,9 @@ class PreprocessConfig(_Strict):
     seed: int = 42
     test_size: float = Field(0.2, gt=0.0, lt=0.5)
     val_size: float = Field(0.1, gt=0.0, lt=0.5)
+    # Categories with fewer training rows share one "infrequent" column (scikit-learn's min_frequency).
+    min_category_count: int = Field(10, ge=1)
+    max_categories: int = Field(100, ge=2)  # one-hot columns per feature at most, the infrequent one included
 
 
 class TrainConfig(_Strict):
@@ -88,7 +108,10 @@ class TrainConfig(_Strict):
 class EvaluateConfig(_Strict):
     threshold: float = Field(0.5, gt=0.0, lt=1.0)
     calibration_bins: int = Field(10, ge=2)
-    unseen_categories: Literal["error", "ignore"] = "error"
+    # infrequent: a category training never saw is encoded as the column's infrequent bucket (all zeros
+    # when training had none), as the served model does; error: evaluate stops.
+    unseen_categories: Literal["infrequent", "error"] = "infrequent"
+    max_unseen_share: float = Field(0.05, ge=0.0, le=1.0)  # warn when more test rows hold unseen categories
 
 
 class BootstrapConfig(_Strict):
@@ -203,17 +226,80 @@ class Params(_Strict):
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def _annotation(path: list[str]) -> Any:
+    """The declared type of the param at ``path`` (None when no such key exists)."""
+    model: type[BaseModel] = Params
+    for position, part in enumerate(path):
+        fields = {field.alias or name: field for name, field in model.model_fields.items()}
+        if part not in fields:
+            return None
+        annotation = fields[part].annotation
+        if position == len(path) - 1:
+            return annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return None
+
+
+def _without_none(annotation: Any) -> Any:
+    if get_origin(annotation) is Annotated:
+        return _without_none(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, type(int | None)):
+        kinds = [a for a in get_args(annotation) if a is not type(None)]
+        return kinds[0] if len(kinds) == 1 else annotation
+    return annotation
+
+
+def _is_text(annotation: Any) -> bool:
+    annotation = _without_none(annotation)
+    return annotation is str or (get_origin(annotation) is Literal and all(isinstance(a, str) for a in get_args(annotation)))
+
+
+def _is_text_list(annotation: Any) -> bool:
+    annotation = _without_none(annotation)
+    return get_origin(annotation) is list and _is_text(get_args(annotation)[0])
+
+
+def _literal_value(key: str, text: str, annotation: Any, problem: str) -> Any:
+    """What an override means when its value is not valid YAML: the text itself, as the user typed it."""
+    if _is_text_list(annotation) and text.startswith("[") and text.endswith("]"):
+        return [item.strip().strip("'\"") for item in text[1:-1].split(",") if item.strip()]
+    if get_origin(_without_none(annotation)) is dict:
+        raise ConfigError(f"'{key}': '{text}' is not a YAML mapping ({problem}); write it like "
+                          f"-S '{key}={{\">50K.\": \">50K\"}}', quoting values that start with > < or *")
+    return text
+
+
 def parse_override(item: str) -> tuple[list[str], Any]:
-    """Split ``a.b=value`` into its key path and a YAML-parsed value."""
+    """Split ``a.b=value`` into its key path and its value.
+
+    The value is parsed as YAML where YAML gives the type the key expects; otherwise it is the literal
+    text: ``data.positive_label=>50K`` is the string ``>50K`` (YAML would start a block scalar), and a
+    text key keeps ``yes``, ``1.0`` or ``2024-01-01`` exactly as typed.
+    """
     key, sep, raw = item.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"override '{item}' must look like key.path=value, as in `-S train.epochs=5`")
-    return key.strip().split("."), yaml.safe_load(raw) if raw.strip() else ""
+    key, text = key.strip(), raw.strip()
+    path = key.split(".")
+    if not text:
+        return path, ""
+    annotation = _annotation(path)
+    try:
+        value = params_yaml.load(text)
+    except params_yaml.ParamsYAMLError as exc:
+        return path, _literal_value(key, text, annotation, str(exc))
+    if _is_text(annotation) and value is not None and not isinstance(value, str):
+        return path, text
+    if _is_text_list(annotation) and isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        return path, _literal_value(key, text, annotation, "not a list of values")  # [?] is a YAML mapping
+    return path, value
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Return ``raw`` with each ``key.path=value`` override set, parsed as YAML."""
-    merged = json.loads(json.dumps(raw))
+    """Return ``raw`` with each ``key.path=value`` override set (see ``parse_override``)."""
+    merged = json.loads(json.dumps(raw, default=str))
     for item in overrides:
         path, value = parse_override(item)
         node = merged
@@ -249,8 +335,8 @@ def load_params(path: Path, overrides: list[str] | None = None) -> Params:
     raw: dict[str, Any] = {}
     if path.exists():
         try:
-            raw = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
+            raw = params_yaml.load(path.read_text()) or {}
+        except params_yaml.ParamsYAMLError as exc:
             raise ConfigError(f"{path} is not valid YAML: {exc}") from None
         if not isinstance(raw, dict):
             raise ConfigError(f"{path} must hold a mapping of sections, got {type(raw).__name__}")

@@ -63,3 +63,30 @@ def resolve_schema(cfg: DataConfig, columns: list[str], dtypes: pd.Series | None
         numeric=tuple(numeric),
         categorical=tuple(dict.fromkeys(categorical)),
     )
+
+
+CHANGED_CONTRACT_FIX = ("to train a model for this data, set promote.model_name to a new name (`fairgate init` names "
+                        "it after the file); to compare with this champion, supply data with its columns")
+
+
+def _names(columns: list[str], limit: int = 25) -> str:
+    shown = ", ".join(columns[:limit])
+    return f"[{shown}{f', ... {len(columns) - limit} more' if len(columns) > limit else ''}]"
+
+
+def column_change(trained: dict[str, list[str]], current: dict[str, list[str]]) -> str | None:
+    """How the data's columns differ from what the champion was trained on, or None when they do not.
+
+    ``trained`` and ``current`` map a role (``numeric``, ``categorical``) to its columns. Columns the
+    data adds are not a change: the champion is still scored on its own columns.
+    """
+    before = {c: role for role, cols in trained.items() for c in cols}
+    now = {c: role for role, cols in current.items() for c in cols}
+    missing = [c for c in before if c not in now]
+    retyped = [f"{c} ({before[c]} -> {now[c]})" for c in before if c in now and now[c] != before[c]]
+    if not missing and not retyped:
+        return None
+    detail = "; ".join(part for part in (missing and f"missing {_names(missing)}",
+                                         retyped and f"changed role {_names(retyped)}") if part)
+    return (f"the champion was trained on columns {_names(list(before))}; this data has {_names(list(now))} "
+            f"({detail})")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from fairgate.contract import Schema
-from fairgate.preprocess import MISSING, encode_labels
+from fairgate.preprocess import category_text, encode_labels
 
 FLOOR = 1e-4  # share given to an empty bin, so that PSI stays finite
 PROFILE_VERSION = 1
@@ -44,7 +44,7 @@ def _numeric_shares(values: np.ndarray, edges: list[float]) -> list[float]:
 
 
 def _category_shares(series: pd.Series) -> dict[str, float]:
-    text = series.astype("str").where(series.notna(), MISSING)
+    text = category_text(series)
     return {str(k): float(v) for k, v in text.value_counts(normalize=True, sort=False).items()}
 
 

@@ -18,6 +18,7 @@ from fairlearn.metrics import (
 from sklearn import metrics as skm
 
 from fairgate.config import EvaluateConfig
+from fairgate.preprocess import category_text
 
 
 def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, bins: int) -> float:
@@ -94,7 +95,7 @@ def evaluate(y_true: np.ndarray, proba: np.ndarray, sensitive: pd.DataFrame, cfg
     return {
         "n_test": int(len(y_true)),
         "metrics": classification_metrics(y_true, proba, cfg),
-        "fairness": {col: fairness_report(y_true, pred, sensitive[col].astype("str")) for col in sensitive.columns},
+        "fairness": {col: fairness_report(y_true, pred, category_text(sensitive[col])) for col in sensitive.columns},
     }
 
 

@@ -13,6 +13,7 @@ from fairgate.config import PreprocessConfig
 from fairgate.contract import Schema
 
 MISSING = "__missing__"
+INFREQUENT = "__infrequent__"
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,11 @@ def split(frame: pd.DataFrame, schema: Schema, cfg: PreprocessConfig) -> Splits:
 class Preprocessor:
     """Median imputation and standard scaling for numeric columns, one-hot for categorical ones.
 
-    Categories unseen in training encode as all zeros, so new values at scoring time never fail.
+    As scikit-learn's ``OneHotEncoder(min_frequency=..., max_categories=..., handle_unknown=
+    "infrequent_if_exist")``: categories rarer than ``min_category_count`` training rows (and any
+    beyond the ``max_categories`` most frequent) share one ``=__infrequent__`` column per feature,
+    and a value training never saw is encoded there too, or as all zeros where training had no
+    rare value. So width is bounded by design and new values at scoring time never fail.
     """
 
     numeric: list[str]
@@ -61,6 +66,7 @@ class Preprocessor:
     means: list[float] = field(default_factory=list)
     scales: list[float] = field(default_factory=list)
     categories: dict[str, list[str]] = field(default_factory=dict)
+    infrequent: dict[str, list[str]] = field(default_factory=dict)  # the rare training values per column
 
     @property
     def feature_names(self) -> list[str]:
@@ -84,20 +90,29 @@ class Preprocessor:
         start = len(self.numeric)
         rows = np.arange(len(frame))
         for column, width in zip(self.categorical, widths[1:], strict=True):
-            codes = pd.Categorical(_as_category_text(frame[column]), categories=self.categories[column]).codes
+            known = self.categories[column]
+            codes = pd.Categorical(category_text(frame[column]), categories=known).codes.astype(np.int64)
+            if known and known[-1] == INFREQUENT:
+                codes[codes < 0] = len(known) - 1
             seen = codes >= 0
             out[rows[seen], start + codes[seen]] = 1.0
             start += width
         return out
 
     def unseen(self, frame: pd.DataFrame) -> dict[str, list[str]]:
-        """Per categorical column, the values in ``frame`` that training never saw."""
+        """Per categorical column, the values in ``frame`` that training never saw (rare ones it did see excluded)."""
         found = {}
         for column in self.categorical:
-            new = set(_as_category_text(frame[column]).unique()) - set(self.categories[column])
+            known = set(self.categories[column]) | set(self.infrequent.get(column, []))
+            new = set(category_text(frame[column]).unique()) - known
             if new:
                 found[column] = sorted(new)
         return found
+
+    def unseen_share(self, frame: pd.DataFrame) -> dict[str, float]:
+        """Per categorical column, the share of rows holding a value training never saw."""
+        unseen = self.unseen(frame)
+        return {column: float(category_text(frame[column]).isin(values).mean()) for column, values in unseen.items()}
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -114,25 +129,41 @@ class Preprocessor:
         return cls.from_json(path.read_text())
 
 
-def _as_category_text(series: pd.Series) -> pd.Series:
+def category_text(series: pd.Series) -> pd.Series:
+    """Values as the text the encoder, the fairness groups and drift compare; missing ones as ``__missing__``."""
     return series.astype("str").mask(series.isna(), MISSING)
 
 
-def fit_preprocessor(train: pd.DataFrame, schema: Schema) -> Preprocessor:
+def _kept_categories(text: pd.Series, cfg: PreprocessConfig) -> tuple[list[str], list[str]]:
+    """(categories with their own column, rare ones that share the infrequent column)."""
+    counts = text.value_counts()
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    frequent = [value for value, count in ranked if count >= cfg.min_category_count]
+    if len(frequent) > cfg.max_categories:
+        frequent = frequent[:cfg.max_categories - 1]
+    kept = set(frequent)
+    rare = sorted(value for value, _ in ranked if value not in kept)
+    return sorted(kept) + ([INFREQUENT] if rare else []), rare
+
+
+def fit_preprocessor(train: pd.DataFrame, schema: Schema, cfg: PreprocessConfig | None = None) -> Preprocessor:
     """Learn imputation values, scaling and category lists from the training rows only."""
+    cfg = cfg or PreprocessConfig()
     numeric, categorical = list(schema.numeric), list(schema.categorical)
     values = train[numeric].to_numpy(dtype=np.float64, na_value=np.nan) if numeric else np.zeros((len(train), 0))
     medians = np.nanmedian(values, axis=0) if numeric else np.zeros(0)
     medians = np.where(np.isnan(medians), 0.0, medians)
     filled = np.where(np.isnan(values), medians, values)
     scales = filled.std(axis=0) if numeric else np.zeros(0)
+    encoded = {c: _kept_categories(category_text(train[c]), cfg) for c in categorical}
     return Preprocessor(
         numeric=numeric,
         categorical=categorical,
         medians=medians.tolist(),
         means=filled.mean(axis=0).tolist() if numeric else [],
         scales=np.where(scales > 0, scales, 1.0).tolist(),
-        categories={c: sorted(_as_category_text(train[c]).unique().tolist()) for c in categorical},
+        categories={c: kept for c, (kept, _) in encoded.items()},
+        infrequent={c: rare for c, (_, rare) in encoded.items() if rare},
     )
 
 

@@ -23,6 +23,7 @@ NUMERIC_TYPES = [
     "float16", "float32", "float64", "Int8", "Int16", "Int32", "Int64", "Float32", "Float64",
 ]
 _EXAMPLES = 5
+NOT_NULL = "expect_column_values_to_not_be_null"
 
 
 def _null_tolerance(column: str, schema: Schema, cfg: ValidateConfig) -> float:
@@ -95,7 +96,9 @@ def _summarise(result: Any) -> dict[str, Any]:
         "success": bool(result.success),
         "observed_value": detail.get("observed_value"),
         "unexpected_count": detail.get("unexpected_count"),
-        "examples": [str(v) for v in examples[:_EXAMPLES]],
+        "unexpected_percent": detail.get("unexpected_percent"),
+        # A null check's unexpected values are all null: examples would only say 'nan'.
+        "examples": [] if config.type == NOT_NULL else [str(v) for v in examples[:_EXAMPLES]],
         "exception": exception,
         "notes": (config.meta or {}).get("notes"),
     }
@@ -148,6 +151,13 @@ def describe_failures(summary: dict[str, Any]) -> str:
         parts = [f"{check['expectation']}{column}"]
         if check.get("notes"):
             parts.append(check["notes"])
+        if check["expectation"] == NOT_NULL and check["unexpected_count"] is not None:
+            tolerance = 1.0 - check["kwargs"].get("mostly", 1.0)
+            parts.append(f"{check['unexpected_count']} missing values ({(check.get('unexpected_percent') or 0.0):.2f}% "
+                         f"of rows), above its tolerance of {tolerance:.2%} (validate.null_tolerance.{check['column']}, "
+                         "else validate.max_null_fraction)")
+            lines.append("; ".join(parts))
+            continue
         if check["kwargs"]:
             parts.append(f"expected {check['kwargs']}")
         if check["unexpected_count"] is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
@@ -148,12 +149,43 @@ def stage_run(ctx: StageContext, stage: str, run_id: str | None = None) -> Itera
         mlflow.end_run()
 
 
+_SYMBOLS = {">=": "ge", "<=": "le", ">": "gt", "<": "lt", "=": "eq", "!": "not", "%": "pct", "+": "plus", "&": "and"}
+_UNSAFE = re.compile(r"[^\w.\- :]")
+KEY_LIMIT = 250
+
+
+def safe_key(key: str) -> str:
+    """A name MLflow accepts for a param or metric: symbols spelled out (``>50K.`` -> ``gt50K.``), other
+    characters it rejects (and ``/``, which it reads as a path) replaced, over-long names cut with a hash."""
+    for symbol, word in _SYMBOLS.items():
+        key = key.replace(symbol, word)
+    key = _UNSAFE.sub("_", key)
+    if key in ("", ".", "..") or key.startswith(".."):
+        key = f"_{key}"
+    if len(key) > KEY_LIMIT:
+        key = f"{key[:KEY_LIMIT - 9]}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+    return key
+
+
+def safe_keys(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` under safe names; two names that would collide keep apart with a hash of the original."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        safe = safe_key(key)
+        if safe in out or (safe != key and safe in values):
+            safe = safe_key(f"{safe[:KEY_LIMIT - 9]}-{hashlib.sha256(key.encode()).hexdigest()[:8]}")
+        out[safe] = value
+    return out
+
+
 def _log_batch(rows: list[tuple[str, Any, int]]) -> None:
     import mlflow
     from mlflow.entities import Metric
 
     stamp = int(time.time() * 1000)
-    batch = [Metric(key, float(value), stamp, step) for key, value, step in rows
+    originals = list(dict.fromkeys(key for key, _, _ in rows))
+    renamed = dict(zip(originals, safe_keys(dict.fromkeys(originals)), strict=True))
+    batch = [Metric(renamed[key], float(value), stamp, step) for key, value, step in rows
              if value is not None and math.isfinite(float(value))]
     with spent("tracking"):
         for start in range(0, len(batch), 1000):  # the store's per-call limit
@@ -173,7 +205,7 @@ def log_history(history: list[dict[str, float]], keys: tuple[str, ...]) -> None:
 def log_params_flat(section: str, values: dict[str, Any]) -> None:
     import mlflow
 
-    flat = {f"{section}.{k}": v for k, v in _flatten(values).items()}
+    flat = safe_keys({f"{section}.{k}": v for k, v in _flatten(values).items()})
     with spent("tracking"):
         existing = mlflow.get_run(mlflow.active_run().info.run_id).data.params
         fresh = {k: str(v)[:6000] for k, v in flat.items() if k not in existing}

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from fairgate import drift
-from fairgate.contract import resolve_schema
+from fairgate.contract import CHANGED_CONTRACT_FIX, column_change, resolve_schema
 from fairgate.errors import StageError
 from fairgate.infra import files, registry, tracking
 from fairgate.infra.lineage import dvc_out_hashes
@@ -81,6 +81,11 @@ def run(ctx: StageContext) -> dict[str, Any]:
     version, profile = reference
     raw = pd.read_parquet(ctx.path(paths.RAW))
     schema = resolve_schema(ctx.params.data, list(raw.columns), raw.dtypes)
+    changed = column_change({role: list(profile[role]) for role in ("numeric", "categorical")},
+                            {"numeric": list(schema.numeric), "categorical": list(schema.categorical)})
+    if changed:
+        raise StageError("drift", f"model '{ctx.params.promote.model_name}' version {version}: {changed}",
+                         CHANGED_CONTRACT_FIX)
     report = drift.compare(profile, raw, schema)
     report |= {"champion_version": version, "warn_above": cfg.warn_above, "fail_above": cfg.fail_above,
                "status": drift.verdict(report["max_psi"], cfg.warn_above, cfg.fail_above), "key": key}

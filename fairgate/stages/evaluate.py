@@ -13,11 +13,11 @@ import pandas as pd
 from fairgate import evaluate as core
 from fairgate import plots
 from fairgate.bundle import ModelBundle
-from fairgate.config import Params
+from fairgate.config import EvaluateConfig, Params
 from fairgate.contract import Schema, resolve_schema
 from fairgate.errors import StageError
 from fairgate.infra import files, tracking
-from fairgate.preprocess import encode_labels
+from fairgate.preprocess import category_text, encode_labels
 from fairgate.stages import paths
 from fairgate.stages.context import StageContext
 
@@ -37,20 +37,35 @@ def score(predict_proba: Callable[[pd.DataFrame], np.ndarray], test: pd.DataFram
     return core.evaluate(y, proba, test[list(schema.sensitive)], params.evaluate), y, proba
 
 
-def check_test_rows(bundle: ModelBundle, test: pd.DataFrame, schema: Schema, unseen_policy: str) -> None:
-    """Every training group is in the test rows, and (unless ignored) no test category is new to the model."""
-    trained_groups = bundle.preprocessor.categories
-    absent = {c: sorted(set(trained_groups.get(c, [])) - set(test[c].astype("str").unique())) for c in schema.sensitive}
+def check_test_rows(bundle: ModelBundle, test: pd.DataFrame, schema: Schema, training_groups: dict[str, list[str]],
+                    cfg: EvaluateConfig) -> dict[str, Any]:
+    """Every training group is in the test rows, and categories training never saw are handled per
+    ``evaluate.unseen_categories``; returns what was unseen, and the share of test rows holding it."""
+    absent = {c: sorted(set(training_groups.get(c, [])) - set(category_text(test[c]).unique())) for c in schema.sensitive}
     absent = {c: groups for c, groups in absent.items() if groups}
     if absent:
         raise StageError("evaluate", f"sensitive groups {absent} are in the training rows but absent from the test split, "
                          "so their fairness cannot be measured",
                          "supply more rows for those groups, or raise preprocess.test_size")
     unseen = bundle.preprocessor.unseen(test)
-    if unseen and unseen_policy == "error":
-        raise StageError("evaluate", f"the test rows hold categories training never saw: {unseen}",
-                         "supply more rows of those categories, map them to known ones, "
-                         "or set evaluate.unseen_categories: ignore (they then encode as all zeros)")
+    if unseen and cfg.unseen_categories == "error":
+        raise StageError("evaluate", f"the test rows hold categories training never saw: {_sample(unseen)}",
+                         "supply more rows of those categories, map them to known ones, or set "
+                         "evaluate.unseen_categories: infrequent (they then share the column's infrequent bucket)")
+    shares = bundle.preprocessor.unseen_share(test)
+    high = {c: round(share, 4) for c, share in shares.items() if share > cfg.max_unseen_share}
+    if high:
+        log.warning("evaluate: test rows hold categories training never saw, above evaluate.max_unseen_share %s: %s; "
+                    "they are encoded as each column's infrequent bucket, as the served model does",
+                    cfg.max_unseen_share, high)
+    return {"policy": cfg.unseen_categories, "values": {c: v[:20] for c, v in unseen.items()},
+            "share": {c: round(s, 6) for c, s in shares.items()}}
+
+
+def _sample(found: dict[str, list[str]], limit: int = 10) -> str:
+    """``{column: values}`` with at most ``limit`` values each, so a message stays short."""
+    return ", ".join(f"{c}: {v[:limit]}" + (f" and {len(v) - limit} more" if len(v) > limit else "")
+                     for c, v in found.items())
 
 
 def flat_metrics(report: dict[str, Any]) -> dict[str, float]:
@@ -75,8 +90,10 @@ def _write_plots(ctx: StageContext, folder: Path, report: dict[str, Any], y, pro
 def run(ctx: StageContext) -> dict[str, Any]:
     test, schema = load_test(ctx)
     bundle = ModelBundle.load(ctx.path(paths.CANDIDATE))
-    check_test_rows(bundle, test, schema, ctx.params.evaluate.unseen_categories)
+    training_groups = files.read_json(ctx.path(paths.PROCESSED) / paths.PROFILE)["groups"]
+    unseen = check_test_rows(bundle, test, schema, training_groups, ctx.params.evaluate)
     report, y, proba = score(bundle.predict_proba, test, schema, ctx.params)
+    report["unseen_categories"] = unseen
     with files.atomic_dir(ctx.path(paths.EVAL_PLOTS)) as folder:
         _write_plots(ctx, folder, report, y, proba, ctx.params.evaluate.calibration_bins)
     files.write_json(ctx.path(paths.EVAL_REPORT), report)

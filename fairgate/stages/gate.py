@@ -10,6 +10,8 @@ import numpy as np
 from fairgate.bootstrap import paired_bootstrap
 from fairgate.bundle import ModelBundle
 from fairgate.card import build_card, card_markdown
+from fairgate.contract import CHANGED_CONTRACT_FIX, column_change
+from fairgate.errors import StageError
 from fairgate.gate import decide
 from fairgate.infra import files, registry, tracking
 from fairgate.infra.lineage import lineage_tags
@@ -25,6 +27,11 @@ def champion_probabilities(ctx: StageContext, version: str, test) -> np.ndarray:
     """Score the champion on the candidate's test rows, through the champion's own preprocessing."""
     model = registry.load_version(ctx.params.promote.model_name, version)
     columns = model.metadata.get_input_schema().input_names()
+    missing = [c for c in columns if c not in test.columns]
+    if missing:
+        changed = column_change({"input": columns}, {"input": list(test.columns)})
+        raise StageError("gate", f"model '{ctx.params.promote.model_name}' version {version}: {changed}",
+                         CHANGED_CONTRACT_FIX)
     return np.asarray(model.predict(test[columns]), dtype=np.float64).reshape(-1)
 
 

@@ -1,5 +1,6 @@
 """Every file a stage reads or writes, relative to the project root (dvc.yaml lists the same paths)."""
 
+PARAMS = "params.yaml"  # logged with each model as lineage/params.yaml, exactly as written
 RAW = "data/raw.parquet"
 INPUT_DIR = "data/input"
 RAW_SUITE = "expectations/raw.json"

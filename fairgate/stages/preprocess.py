@@ -42,7 +42,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     raw = pd.read_parquet(ctx.path(paths.RAW))
     schema = resolve_schema(ctx.params.data, list(raw.columns), raw.dtypes)
     splits = core.split(raw, schema, ctx.params.preprocess)
-    prep = core.fit_preprocessor(splits.train, schema)
+    prep = core.fit_preprocessor(splits.train, schema, ctx.params.preprocess)
     names = prep.feature_names
     X_train, y_train = prep.transform(splits.train), core.encode_labels(splits.train, schema)
     X_val, y_val = prep.transform(splits.val), core.encode_labels(splits.val, schema)

@@ -50,8 +50,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
                                    "train.samples_per_s": result.samples_per_s})
         tracking.set_tags({"train.device": result.device, "train.precision": result.precision,
                            "train.framework": cfg.framework})
-        tracking.log_files([ctx.path(r) for r in (paths.RAW_REPORT, paths.PROCESSED_REPORT) if ctx.path(r).exists()],
-                           "lineage")
+        tracking.log_files([ctx.path(r) for r in (paths.RAW_REPORT, paths.PROCESSED_REPORT, paths.PARAMS)
+                            if ctx.path(r).exists()], "lineage")
 
         with files.atomic_dir(ctx.path(paths.CANDIDATE)) as bundle_dir:
             ModelBundle(prep, result.model, cfg.framework).save(bundle_dir, n_features=X_train.shape[1], cfg=cfg)

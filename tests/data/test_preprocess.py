@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 
 from fairgate.preprocess import Preprocessor, encode_labels, fit_preprocessor, label_leakage, split
 
@@ -53,3 +54,49 @@ def test_numeric_missing_values_impute_with_train_median(schema):
                          | {c: [1.0, np.nan, 3.0] for c in schema.numeric} | {schema.target: [">50K"] * 3})
     prep = fit_preprocessor(train, schema)
     assert prep.medians[0] == 2.0
+
+
+def _wide(rows: int, levels: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"city": [f"c{i}" for i in rng.integers(0, levels, rows)],
+                         "town": [f"t{i}" for i in rng.integers(0, levels, rows)],
+                         "x": rng.normal(size=rows), "sex": rng.choice(["a", "b"], rows),
+                         "income": rng.choice([">50K", "<=50K"], rows)})
+
+
+def _schema(frame: pd.DataFrame):
+    from fairgate.config import build_params
+    from fairgate.contract import resolve_schema
+
+    data = build_params({"data": {"sensitive": ["sex"], "source": "x.csv"}}).data
+    return resolve_schema(data, list(frame.columns), frame.dtypes)
+
+
+def test_rare_categories_share_one_infrequent_column_and_unseen_ones_join_it():
+    from fairgate.config import PreprocessConfig
+
+    train = pd.DataFrame({"city": ["a"] * 20 + ["b"] * 12 + ["once", "twice", "twice"], "x": np.arange(35.0),
+                          "sex": ["f", "m"] * 17 + ["f"], "income": [">50K", "<=50K"] * 17 + [">50K"]})
+    prep = fit_preprocessor(train, _schema(train), PreprocessConfig(min_category_count=10))
+    assert prep.categories["city"] == ["a", "b", "__infrequent__"]
+    assert prep.infrequent["city"] == ["once", "twice"]
+    rows = pd.DataFrame({"city": ["once", "never-seen", "a"], "x": [1.0, 2.0, 3.0], "sex": ["f", "m", "f"]})
+    encoded = prep.transform(rows)
+    columns = [prep.feature_names.index(f"city={v}") for v in ("a", "b", "__infrequent__")]
+    assert encoded[:, columns].tolist() == [[0, 0, 1], [0, 0, 1], [1, 0, 0]]
+    assert prep.unseen(rows) == {"city": ["never-seen"]}, "a rare training value is not unseen"
+    assert prep.unseen_share(rows) == {"city": pytest.approx(1 / 3)}
+
+
+@pytest.mark.parametrize("levels", [300, 2000])
+def test_wide_categoricals_encode_with_a_bounded_width(levels):
+    from fairgate.config import PreprocessConfig
+
+    frame = _wide(20_000, levels)
+    cfg = PreprocessConfig()
+    prep = fit_preprocessor(frame, _schema(frame), cfg)
+    encoded = prep.transform(frame)
+    assert len(prep.categories["city"]) <= cfg.max_categories
+    assert encoded.shape[1] == len(prep.feature_names) <= 1 + 2 * cfg.max_categories + 2
+    assert encoded.shape[1] > 127, "offsets beyond int8, where the encoder once overflowed"
+    assert (encoded[:, 1:1 + len(prep.categories["city"])].sum(axis=1) == 1).all(), "every row in exactly one column"

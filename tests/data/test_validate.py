@@ -119,7 +119,7 @@ def test_processed_check_names_inf_huge_and_missing_values_in_float32_features()
 def test_duplicated_rows_matches_pandas_with_nulls_mixed_types_and_repeats():
     import pandas as pd
 
-    from fairgate.gx_expectations import duplicated_rows
+    from fairgate.rows import duplicated_rows
 
     rng = np.random.default_rng(1)
     frame = pd.DataFrame({

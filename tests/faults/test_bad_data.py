@@ -19,8 +19,8 @@ from tests.faults.conftest import clean_frame, tree_digest
 pytestmark = pytest.mark.e2e
 # Each case starts from the same contract; -S values persist in params.yaml, so reset them every time.
 BASELINE = ["-S", "validate.min_rows=500", "-S", "validate.extra_columns=allow", "-S", "validate.max_duplicate_fraction=0.1",
-            "-S", "validate.min_group_rows=30", "-S", "gate.min_group_size=30",
-            "-S", "drift.warn_above=0.1", "-S", "drift.fail_above=0.25"]
+            "-S", "validate.min_group_rows=30", "-S", "gate.min_group_size=30", "-S", "evaluate.max_unseen_share=0.05",
+            "-S", "drift.warn_above=0.1", "-S", "drift.fail_above=0.25", "-S", "evaluate.unseen_categories=infrequent"]
 LATER_OUTPUTS = {"ingest": ["data/processed", "models/candidate"], "validate": ["data/processed", "models/candidate"],
                  "drift": ["data/processed", "models/candidate"],
                  "evaluate": ["reports/evaluate/report.json", "reports/gate/decision.json"]}
@@ -126,14 +126,31 @@ def test_sensitive_group_absent_from_the_test_split(champion_project):
              "-S", "validate.min_group_rows=1", "-S", "gate.min_group_size=1")
 
 
-def test_category_at_evaluation_that_training_never_saw(champion_project):
+def _unseen_in_test_rows() -> pd.DataFrame:
     frame = clean_frame()
     params = build_params({"data": {"source": "x.csv", "label_values": [">50K", "<=50K"]}})
     raw = normalise(frame.copy(), params.data)
     schema = resolve_schema(params.data, list(raw.columns), raw.dtypes)
     test = split(raw.assign(row_id=np.arange(len(raw))), schema, params.preprocess).test
     frame.loc[test["row_id"].head(2).to_numpy(), "occupation"] = "Astronaut"  # only test rows get it
-    _run_bad(champion_project, "unseen.csv", frame, "evaluate", ["occupation", "Astronaut", "unseen_categories"])
+    return frame
+
+
+def test_category_at_evaluation_that_training_never_saw_stops_when_asked_to(champion_project):
+    _run_bad(champion_project, "unseen.csv", _unseen_in_test_rows(), "evaluate",
+             ["occupation", "Astronaut", "unseen_categories"], "-S", "evaluate.unseen_categories=error")
+
+
+def test_category_at_evaluation_that_training_never_saw_joins_the_infrequent_bucket(champion_project):
+    _unseen_in_test_rows().to_csv(champion_project.root / "data/input/unseen.csv", index=False)
+    done = champion_project.fairgate("run", "-S", "data.source=data/input/unseen.csv", *BASELINE,
+                                     "-S", "evaluate.max_unseen_share=0", check=False)
+    output = " ".join(done.stderr.split())
+    assert done.returncode == 0, output
+    assert "above evaluate.max_unseen_share 0.0" in output and "occupation" in output
+    report = json.loads((champion_project.root / "reports/evaluate/report.json").read_text())
+    assert report["unseen_categories"]["values"] == {"occupation": ["Astronaut"]}
+    assert report["unseen_categories"]["share"]["occupation"] == pytest.approx(2 / report["n_test"])
 
 
 def test_drift_from_the_champions_training_rows_stops_before_training(champion_project):

@@ -1,0 +1,80 @@
+"""README's "Your own data": the exact commands (`fairgate init`, then `fairgate run`) on a census-like file
+with every quirk of real files, and no hand-edited params."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from tests import census
+from tests.project import Project, make_project
+
+pytestmark = pytest.mark.e2e
+INIT = ("init", "--data", "adult.csv", "--sensitive", "sex,race")  # as the README shows them
+
+
+@pytest.fixture
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    project = make_project(tmp_path_factory.mktemp("own-data"), tmp_path_factory.mktemp("prefect-home"))
+    census.write(project.root / "adult.csv", rows=6000)
+    return project
+
+
+def test_init_then_run_trains_and_gates_the_census_file(fresh: Project):
+    drafted = fresh.fairgate(*INIT)
+    assert "Next: fairgate run" in drafted.stdout and "+  na_values: [\"?\"]" in drafted.stdout
+    done = fresh.fairgate("run")
+    assert "validate: " in done.stderr and "expectations passed" in done.stderr
+    report = json.loads((fresh.root / "reports/evaluate/report.json").read_text())
+    assert report["metrics"]["accuracy"] > 0.8 and report["metrics"]["roc_auc"] > 0.85
+    assert report["unseen_categories"]["policy"] == "infrequent"
+    decision = json.loads((fresh.root / "reports/gate/decision.json").read_text())
+    assert decision["verdict"] in ("pass", "fail", "insufficient_evidence") and "Gate:" in done.stdout
+    assert [v.name for v in fresh.versions("adult")] == ["adult"], "registered under the file's own name"
+    run = fresh.client().get_run(json.loads((fresh.root / "models/run.json").read_text())["run_id"])
+    assert run.data.params["data.label_map.gt50K."] == ">50K"
+    assert "lineage/params.yaml" in {a.path for a in fresh.client().list_artifacts(run.info.run_id, "lineage")}
+    assert "up to date" in fresh.dvc("status").stdout
+
+
+def test_a_later_file_that_breaks_the_drafted_contract_fails_validate(fresh: Project):
+    fresh.fairgate(*INIT)
+    broken = census.frame(6000, seed=3)
+    broken.loc[:40, "age"] = "150"
+    broken.loc[:600, "occupation"] = "?"
+    lines = [", ".join(broken.columns)] + [", ".join(row) for row in broken.itertuples(index=False)]
+    (fresh.root / "data/input/adult.csv").write_text("\n".join(lines) + "\n")
+    done = fresh.fairgate("run", check=False)
+    message = " ".join(done.stderr.split())
+    assert done.returncode != 0 and "[validate]" in message
+    assert "column 'age'" in message and "150" in message
+    assert "column 'occupation'" in message and "missing values" in message and "nan" not in message
+    assert fresh.versions("adult") == []
+
+
+def test_init_without_sensitive_lists_the_candidates_and_changes_nothing(fresh: Project):
+    before = (fresh.root / "params.yaml").read_text()
+    done = fresh.fairgate("init", "--data", "adult.csv", check=False)
+    assert done.returncode == 2
+    for column in ("sex", "race", "age", "marital-status"):
+        assert f"- {column}:" in done.stderr
+    assert "--sensitive" in done.stderr
+    assert (fresh.root / "params.yaml").read_text() == before
+    assert not (fresh.root / "data/input/adult.csv").exists()
+
+
+def test_data_changed_under_the_same_model_name_is_explained_not_scored(fresh: Project):
+    fresh.fairgate("run", "-S", "data.synthetic.rows=3000", "-S", "train.epochs=3", "-S", "validate.min_rows=500",
+                   "-S", "gate.min_accuracy=0", "-S", "gate.min_roc_auc=0", "-S", "gate.max_demographic_parity_difference=1",
+                   "-S", "gate.max_equalized_odds_difference=1")
+    assert fresh.champion() == "1"
+    fresh.fairgate(*INIT)
+    done = fresh.fairgate("run", "-S", "promote.model_name=fairgate", check=False)
+    message = " ".join(done.stderr.split())
+    assert done.returncode != 0 and "[drift]" in message
+    assert "the champion was trained on columns [" in message and "this data has [" in message
+    assert "promote.model_name" in message and "PSI" not in message
+    assert fresh.champion() == "1" and len(fresh.versions()) == 1
+    assert pd.read_parquet(fresh.root / "data/raw.parquet").shape[0] == 6000
