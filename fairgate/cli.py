@@ -20,6 +20,7 @@ from rich.markup import escape
 
 from fairgate.config import ConfigError, Params, load_params, parse_override
 from fairgate.errors import StageError
+from fairgate.runchecks import reap_killed_runs, reconcile_champion
 from fairgate.stages import STAGES
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -99,6 +100,37 @@ def up_to_date(root: Path, params: Params, stale: list[str]) -> bool:
     return True
 
 
+def _pipeline_once(root: Path, checked: Params, params_file: Path | None, overrides: list[str]) -> dict:
+    """Run the stale stages (or say there is nothing to do) under the workspace lock; return where time went."""
+    from fairgate.infra.prefect_api import RunServer
+
+    with workspace_lock(root), RunServer(root) as server:
+        write_params(root, params_file, overrides)
+        os.chdir(root)
+        from fairgate.infra import files, timing
+        from fairgate.infra.dag import stage_order
+        from fairgate.warmup import stale_from, warm_up
+
+        started = time.perf_counter()
+        timing.reset()
+        reconcile_champion(root, checked)
+        with timing.spent("dvc"):
+            stale = stale_from(root)
+        if stale:
+            server.start()  # boots on the other core while the stale stages' modules import
+        if up_to_date(root, checked, stale):
+            outcome = {"stages": dict.fromkeys(stage_order(root), False)}
+        else:
+            warm_up(checked, stale, server)
+            from flows.pipeline import pipeline
+
+            reap_killed_runs(root, checked)
+            outcome = pipeline(root=str(root), params=checked)
+        spent = timing.snapshot() | {"total_s": round(time.perf_counter() - started, 3)}
+        files.write_json(root / ".fairgate" / "last_run.json", spent | {"stages_run": outcome["stages"]})
+    return spent
+
+
 @app.command()
 def run(
     params: Annotated[Path | None, typer.Option("--params", help="params file to run with (copied to params.yaml)")] = None,
@@ -116,41 +148,22 @@ def run(
         check_columns(checked, root)
     except ConfigError as exc:
         raise _fail(exc, 2) from None
-    from fairgate.infra.tracking import check_reachable, reap_orphaned_runs, redact, tracking_uri
+    from fairgate.infra.tracking import check_reachable, redact, tracking_uri
 
     try:
         check_reachable(tracking_uri(root))
     except StageError as exc:
         raise _fail(exc) from None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the local Prefect server stops too
-    from fairgate.infra.prefect_api import RunServer
-
-    with workspace_lock(root), RunServer(root) as server:
-        write_params(root, params, overrides)
-        os.chdir(root)
-        from fairgate.infra import files, timing
-        from fairgate.infra.dag import stage_order
-        from fairgate.warmup import stale_from, warm_up
-
-        started = time.perf_counter()
-        timing.reset()
-        with timing.spent("dvc"):
-            stale = stale_from(root)
-        if stale:
-            server.start()  # boots on the other core while the stale stages' modules import
-        if up_to_date(root, checked, stale):
-            outcome = {"stages": dict.fromkeys(stage_order(root), False)}
-        else:
-            warm_up(checked, stale, server)
-            from flows.pipeline import pipeline
-
-            reap_orphaned_runs(root, checked.tracking.experiment)
-            try:
-                outcome = pipeline(root=str(root), params=checked)
-            except StageError as exc:
-                raise _fail(exc) from None
-        spent = timing.snapshot() | {"total_s": round(time.perf_counter() - started, 3)}
-        files.write_json(root / ".fairgate" / "last_run.json", spent | {"stages_run": outcome["stages"]})
+    try:
+        spent = _pipeline_once(root, checked, params, overrides)
+    except StageError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        err.print("[bold red]fairgate: interrupted[/] - the stage that was running stopped; its MLflow run is marked "
+                  "FAILED and the Prefect flow run CRASHED; nothing was promoted. Run `fairgate run` again to resume: "
+                  "finished stages are not redone.")
+        raise typer.Exit(130) from None
     from fairgate.summary import load_evidence, print_summary
 
     uri = redact(tracking_uri(root))
@@ -220,7 +233,8 @@ def history(at: Annotated[str | None, typer.Option(help="ISO time, e.g. 2026-11-
     from fairgate.infra import ledger
 
     _setup_logging()
-    _, params = _registry_context()
+    root, params = _registry_context()
+    reconcile_champion(root, params)
     entries = ledger.read(params.promote.model_name)
     if at is not None:
         try:

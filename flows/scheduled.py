@@ -14,8 +14,9 @@ from prefect import flow
 
 from fairgate.config import load_params
 from fairgate.infra.locks import workspace
-from fairgate.infra.tracking import check_reachable, reap_orphaned_runs, tracking_uri
+from fairgate.infra.tracking import check_reachable, tracking_uri
 from fairgate.preflight import check_columns
+from fairgate.runchecks import reap_killed_runs, reconcile_champion
 from flows.pipeline import pipeline
 
 
@@ -28,5 +29,6 @@ def scheduled(root: str) -> dict[str, Any]:
     check_columns(params, project)
     check_reachable(tracking_uri(project))
     with workspace(project):
-        reap_orphaned_runs(project, params.tracking.experiment)
+        reap_killed_runs(project, params)
+        reconcile_champion(project, params)
         return pipeline.fn(root=str(project), params=params)

@@ -3,6 +3,10 @@
 The ledger lives in an MLflow run of the `<experiment>-ledger` experiment, found through the
 registered model's `fairgate.ledger_run_id` tag; the model's tags also carry the entry count and the
 latest entry. Appends happen under the promotion lock, so none is lost.
+
+A move of the alias is written ahead: its entry is appended as an intent (``promoting``,
+``rolling_back``) before the alias moves and completed (``promoted``, ``rolled_back``) after, so a
+crash at any instruction leaves a trace that ``promotion.reconcile`` resolves.
 """
 
 from __future__ import annotations
@@ -61,26 +65,66 @@ def read(name: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in Path(local).read_text().splitlines() if line.strip()]
 
 
-def append(name: str, entry: dict[str, Any]) -> dict[str, Any]:
-    """Append one entry (call under the promotion lock) and mirror it in the model's tags."""
-    run_id = _ledger_run(name, create=True)
-    entries = read(name)
-    entry = {"time": now(), "seq": len(entries) + 1} | entry
-    entries.append(entry)
+INTENTS = {"promoting": "promoted", "rolling_back": "rolled_back"}
+MOVES = ("promoted", "rolled_back", "unaudited")  # the completed entries that set the champion
+
+
+def _write(name: str, run_id: str, entries: list[dict[str, Any]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / LEDGER_FILE
         path.write_text("".join(json.dumps(e, sort_keys=True) + "\n" for e in entries))
         _client().log_artifact(run_id, str(path))
     client = _client()
     client.set_registered_model_tag(name, "ledger.entries", str(len(entries)))
-    client.set_registered_model_tag(name, "ledger.last", json.dumps(entry, sort_keys=True)[:5000])
+    client.set_registered_model_tag(name, "ledger.last", one_line(entries[-1]))
+
+
+def one_line(entry: dict[str, Any]) -> str:
+    """An entry as a reviewer reads it in a tag: ``#3 promoted v4 (champion 2 -> 4) by ana@host: why``."""
+    why = "; ".join(entry.get("reasons") or [])
+    return (f"#{entry['seq']} {entry['action']} v{entry.get('version')} (champion {entry.get('previous_champion')} -> "
+            f"{entry.get('champion_after')}) by {entry.get('actor', '?')} at {entry['time']}"
+            + (f": {why}" if why else ""))[:5000]
+
+
+def append(name: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """Append one entry (call under the promotion lock) and mirror it in the model's tags."""
+    run_id = _ledger_run(name, create=True)
+    entries = read(name)
+    entry = {"time": now(), "seq": len(entries) + 1} | entry
+    _write(name, run_id, [*entries, entry])
     return entry
 
 
+def settle(name: str, seq: int, action: str, **changes: Any) -> dict[str, Any]:
+    """Turn intent ``seq`` into ``action`` (its completion, or ``aborted``), under the promotion lock."""
+    run_id = _ledger_run(name, create=True)
+    entries = read(name)
+    intent = entries[seq - 1]
+    entry = intent | {"action": action, "time": now(), "intended": intent["time"]} | changes
+    entries[seq - 1] = entry
+    _write(name, run_id, entries)
+    return entry
+
+
+def open_intents(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in entries if e["action"] in INTENTS]
+
+
+def ledger_champion(entries: list[dict[str, Any]]) -> str | None:
+    """The champion after the last completed move (None before the first)."""
+    moves = [e for e in entries if e["action"] in MOVES]
+    return moves[-1]["champion_after"] if moves else None
+
+
 def champion_at(entries: list[dict[str, Any]], when: datetime) -> str | None:
-    """The version that was champion at ``when`` according to the ledger (None before the first)."""
+    """The version that was champion at ``when`` according to the ledger (None before the first).
+
+    A move counts from its ``time``, when it was completed (its intent's time is kept as ``intended``);
+    an open intent or an aborted move never counts.
+    """
     champion = None
     for entry in entries:
-        if datetime.fromisoformat(entry["time"]) <= when:
+        if entry["action"] in MOVES and datetime.fromisoformat(entry["time"]) <= when:
             champion = entry.get("champion_after")
     return champion

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,7 +83,10 @@ class RunServer:
                    "--log-level", "error", "--lifespan", "on"]
         env = quiet_env() | {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
         self.log.unlink(missing_ok=True)
-        self.process = processes.spawn(command, self.log, env, self.root, own_group=False)
+        # Its own session keeps Ctrl+C away from it (fairgate stops it after recording the interrupt);
+        # the parent-death signal stops it when fairgate is killed outright.
+        guarded = [sys.executable, "-m", "fairgate.infra.die_with_parent", str(os.getpid()), *command]
+        self.process = processes.spawn(guarded, self.log, env, self.root, own_group=True)
         self.url = f"http://127.0.0.1:{port}/api"
         os.environ[API_ENV] = self.url
 
@@ -97,13 +101,28 @@ class RunServer:
     def __exit__(self, *_: object) -> None:
         if self.process is None:
             return
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not cut the shutdown short
         try:
-            if self.process.poll() is None:  # a Ctrl+C reaches the server too; then there is no one to send to
+            if self.process.poll() is None:
                 _send_queued_logs_and_events()
         finally:  # whatever draining did, the server must not outlive the run
             os.environ.pop(API_ENV, None)
-            processes.stop(self.process.pid, group=False, poll_s=0.05)
+            processes.stop(self.process.pid, poll_s=0.05)
             self.process = None
+            signal.signal(signal.SIGINT, previous)
+
+
+def crash_flow_runs(flow_run_ids: list[str], message: str) -> None:
+    """Mark flow runs whose process was killed as CRASHED (a killed process cannot report its own end)."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Crashed
+
+    with get_client(sync_client=True) as client:
+        for flow_run_id in flow_run_ids:
+            state = client.read_flow_run(flow_run_id).state
+            if state is not None and not state.is_final():
+                client.set_flow_run_state(flow_run_id, Crashed(message=message), force=True)
+                log.warning("marked Prefect flow run %s CRASHED: %s", flow_run_id, message)
 
 
 def _send_queued_logs_and_events() -> None:

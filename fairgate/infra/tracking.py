@@ -55,8 +55,11 @@ def check_reachable(uri: str, attempts: int = 4, first_delay_s: float = 0.5) -> 
                      f"attempts ({last})", "start the server, or unset MLFLOW_TRACKING_URI to use the local store")
 
 
-def reap_orphaned_runs(root: Path, experiment: str) -> list[str]:
-    """Mark as KILLED the RUNNING runs left by a fairgate process on this host that no longer exists."""
+def reap_orphaned_runs(root: Path, experiment: str) -> list[dict[str, str]]:
+    """Mark as KILLED the RUNNING runs left by a fairgate process on this host that no longer exists.
+
+    Returns their tags, so that the caller can close the Prefect flow run each one names too.
+    """
     import mlflow
 
     configure(root, experiment)
@@ -72,7 +75,7 @@ def reap_orphaned_runs(root: Path, experiment: str) -> list[str]:
             if not alive(int(tags["fairgate.pid"])):
                 client.set_terminated(run.info.run_id, "KILLED")
                 client.set_tag(run.info.run_id, "fairgate.reaped", "process ended without closing the run")
-                reaped.append(run.info.run_id)
+                reaped.append(tags)
                 log.warning("marked MLflow run %s KILLED: its process ended while it ran", run.info.run_id)
     return reaped
 

@@ -32,14 +32,64 @@ def _start(project, *args: str, log: Path) -> subprocess.Popen:
                             stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
 
 
+SLOW = [*SMALL, "-S", "train.epochs=400", "-S", "train.patience=400", "-S", "train.batch_size=32"]
+
+
+def _started_by_fairgate(root: Path) -> list[str]:
+    """Processes working in the project (every process fairgate starts has it as its directory), but ours."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if Path(os.readlink(proc / "cwd")).is_relative_to(root):
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:200])
+        except OSError:
+            continue
+    return found
+
+
+def _prefect_flow_run_states(project) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(Path(project.env["PREFECT_HOME"]) / "prefect.db") as db:
+        return [row[0] for row in db.execute("select state_type from flow_run")]
+
+
+def _interrupted_during_training(project, log: Path, sig: signal.Signals, whole_group: bool) -> float:
+    victim = _start(project, *SLOW, log=log)
+    _wait_for(lambda: "epoch 2 " in log.read_text())
+    started = time.monotonic()
+    if whole_group:  # what Ctrl+C does: the signal reaches the terminal's foreground process group
+        os.killpg(victim.pid, sig)
+    else:
+        os.kill(victim.pid, sig)
+    victim.wait(timeout=60)
+    _wait_for(lambda: not _started_by_fairgate(project.root), timeout=30)
+    return time.monotonic() - started
+
+
+def test_ctrl_c_during_training_stops_cleanly_and_says_so(tmp_path_factory, tmp_path):
+    project = make_project(tmp_path_factory.mktemp("ctrl-c"), tmp_path_factory.mktemp("ph"))
+    log = tmp_path / "run.log"
+    took = _interrupted_during_training(project, log, signal.SIGINT, whole_group=True)
+    output = log.read_text()
+    assert took < 20, f"took {took:.0f} s to stop"
+    assert "interrupted" in output and "Traceback" not in output and "ConnectError" not in output, output[-3000:]
+    client = project.client()
+    experiment = client.get_experiment_by_name("fairgate").experiment_id
+    assert not client.search_runs([experiment], "attributes.status = 'RUNNING'")
+    assert client.search_runs([experiment], "attributes.status = 'FAILED'")
+    assert "RUNNING" not in _prefect_flow_run_states(project) and "CRASHED" in _prefect_flow_run_states(project)
+    assert not (project.root / "models/candidate").exists()
+    project.fairgate("run", *SMALL)
+    assert project.champion() == "1"
+
+
 def test_killed_during_training_reruns_cleanly_and_the_orphan_run_is_marked_killed(tmp_path_factory, tmp_path):
     project = make_project(tmp_path_factory.mktemp("killed"), tmp_path_factory.mktemp("ph"))
-    log = tmp_path / "run.log"
-    slow = [*SMALL, "-S", "train.epochs=400", "-S", "train.patience=400", "-S", "train.batch_size=32"]
-    victim = _start(project, *slow, log=log)
-    _wait_for(lambda: "epoch 2 " in log.read_text())
-    os.killpg(victim.pid, signal.SIGKILL)
-    victim.wait(timeout=30)
+    _interrupted_during_training(project, tmp_path / "run.log", signal.SIGKILL, whole_group=False)
+    assert not _started_by_fairgate(project.root), "the run's Prefect server died with it"
     assert not (project.root / "models/candidate").exists(), "no half-written model"
     client = project.client()
     experiment = client.get_experiment_by_name("fairgate").experiment_id
@@ -47,10 +97,12 @@ def test_killed_during_training_reruns_cleanly_and_the_orphan_run_is_marked_kill
     assert len(orphan) == 1
 
     done = project.fairgate("run", *SMALL)
-    assert "KILLED" in done.stderr
+    assert "KILLED" in done.stderr and "CRASHED" in done.stderr
     assert client.get_run(orphan[0].info.run_id).info.status == "KILLED"
+    assert "RUNNING" not in _prefect_flow_run_states(project)
     assert project.champion() == "1"
     assert "up to date" in project.dvc("status").stdout
+    assert not _started_by_fairgate(project.root)
 
 
 def test_a_second_run_in_the_same_workspace_exits_with_a_clear_message(tmp_path_factory, tmp_path):

@@ -1,0 +1,90 @@
+"""A crash at any step of moving the champion leaves an audit trail the next command repairs: after it,
+the ledger, the alias and `fairgate history --at` agree (write-ahead intent, then reconcile)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+
+from fairgate.infra import ledger
+from tests.project import REPO, SMALL, Project, make_project
+
+pytestmark = pytest.mark.e2e
+EASY_GATE = [*SMALL, "-S", "gate.margin=1.0", "-S", "gate.min_accuracy=0.5", "-S", "gate.min_roc_auc=0.5"]
+STEPS = ["before_intent", "after_intent", "after_alias", "after_ledger"]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    project = make_project(tmp_path_factory.mktemp("crash"), tmp_path_factory.mktemp("prefect-home"))
+    project.fairgate("run", *EASY_GATE, "-S", "train.epochs=2")
+    assert project.champion() == "1"
+    return project
+
+
+def _new_candidate(project: Project, seed: int) -> str:
+    """Train and gate a new candidate with `dvc repro` (no promote); return the version it will get."""
+    params = project.root / "params.yaml"
+    params.write_text(re.sub(r"(train:\n(?:  .*\n)*?  seed:) \d+", rf"\1 {seed}", params.read_text()))
+    project.dvc("repro")
+    return str(max(int(v.version) for v in project.versions()) + 1)
+
+
+def _agree(project: Project) -> list[dict]:
+    client = project.client()
+    import mlflow
+
+    mlflow.set_tracking_uri(project.env["MLFLOW_TRACKING_URI"])
+    entries = ledger.read("fairgate")
+    assert not ledger.open_intents(entries), entries[-1]
+    champion = project.champion()
+    assert ledger.ledger_champion(entries) == champion, entries
+    now = datetime.now(UTC).isoformat()
+    at = project.fairgate("history", "--at", now).stdout
+    assert f"version {champion}" in at, at
+    history = project.fairgate("history").stdout
+    assert f"-> {champion})" in history.strip().splitlines()[-1], history
+    version = client.get_model_version("fairgate", champion)
+    decided = [e for e in entries if e["action"] in ("promoted", "rejected") and e["version"] == champion]
+    if decided:
+        assert version.tags.get("ledger.seq") == str(decided[-1]["seq"]), version.tags
+    return entries
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_crash_while_promoting_is_repaired_by_the_next_run(project: Project, step: str):
+    candidate = _new_candidate(project, 100 + STEPS.index(step))
+    before = ledger_len = len(_agree(project))
+    crashed = subprocess.run([sys.executable, "-m", "tests.faults.promotion_crash", str(project.root), step],
+                             cwd=REPO, env=project.env, capture_output=True, text=True, timeout=300)
+    assert crashed.returncode == 137, crashed.stderr[-2000:]
+    done = project.fairgate("run")
+    entries = _agree(project)
+    assert project.champion() == candidate, "the passing candidate ends up champion either way"
+    new = entries[ledger_len:]
+    actions = [e["action"] for e in new]
+    expected = {"before_intent": ["promoted"], "after_intent": ["aborted", "promoted"],
+                "after_alias": ["promoted"], "after_ledger": ["promoted"]}[step]
+    assert actions == expected, new
+    if step == "after_alias":
+        assert new[0].get("recovered") is True and "reconcile: completed ledger entry" in done.stderr
+    if step == "after_intent":
+        assert "never became champion" in done.stderr
+    description = project.client().get_model_version("fairgate", candidate).description
+    assert description.startswith("# Promotion card"), "the card reaches the version whatever the crash"
+    assert before <= len(entries)
+
+
+def test_an_alias_moved_outside_fairgate_is_recorded_as_unaudited(project: Project):
+    _agree(project)
+    versions = sorted(int(v.version) for v in project.versions())
+    other = str(versions[0]) if project.champion() != str(versions[0]) else str(versions[-1])
+    project.client().set_registered_model_alias("fairgate", "champion", other)
+    done = project.fairgate("history")
+    assert "AUDIT" in done.stderr and "unaudited" in done.stdout
+    entries = _agree(project)
+    assert entries[-1]["action"] == "unaudited" and entries[-1]["version"] == other
