@@ -20,7 +20,7 @@ from rich.markup import escape
 
 from fairgate.config import ConfigError, Params, load_params, parse_override
 from fairgate.errors import StageError
-from fairgate.runchecks import reap_killed_runs, reconcile_champion
+from fairgate.runchecks import outside_source_stale, reap_killed_runs, reconcile_champion
 from fairgate.stages import STAGES
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -72,12 +72,12 @@ def write_params(root: Path, params_file: Path | None, overrides: list[str]) -> 
 
 
 @contextmanager
-def workspace_lock(root: Path):
-    """One `fairgate run` per workspace at a time; a second one exits with a clear message."""
+def workspace_lock(root: Path, holder: str = "`fairgate run`"):
+    """One pipeline command per workspace at a time; a second one exits with a clear message."""
     from fairgate.infra.locks import WorkspaceBusy, workspace
 
     try:
-        with workspace(root):
+        with workspace(root, holder):
             yield
     except WorkspaceBusy as exc:
         err.print(f"[red]fairgate: {escape(str(exc))}[/]")
@@ -115,7 +115,7 @@ def _pipeline_once(root: Path, checked: Params, params_file: Path | None, overri
         timing.reset()
         reconcile_champion(root, checked)
         with timing.spent("dvc"):
-            stale = stale_from(root)
+            stale = outside_source_stale(root, checked) or stale_from(root)
         if stale:
             server.start()  # boots on the other core while the stale stages' modules import
         if up_to_date(root, checked, stale):
@@ -186,7 +186,7 @@ def init(
     _setup_logging()
     root = project_root()
     chosen = [c.strip() for c in sensitive.split(",") if c.strip()] if sensitive else None
-    with workspace_lock(root):
+    with workspace_lock(root, "`fairgate init`"):
         code = run_init(console, err, root, root / PARAMS, data, target, positive, chosen, dry_run)
     if code:
         raise typer.Exit(code)
@@ -206,8 +206,14 @@ def stage(name: Annotated[str, typer.Argument(help=f"one of: {', '.join(STAGES)}
     from fairgate.orchestrate import run_stage
     from fairgate.stages.context import StageContext
 
+    ctx = StageContext.from_env(root, params)
     try:
-        run_stage(StageContext.from_env(root, params), name)
+        with workspace_lock(root, f"`fairgate stage {name}` (run by `dvc repro`?)"):
+            if name == "ingest":
+                from fairgate.stages.ingest import warn_if_outside
+
+                warn_if_outside(ctx)
+            run_stage(ctx, name)
     except StageError as exc:
         raise _fail(exc) from None
 
@@ -296,7 +302,7 @@ def sweep(seeds: Annotated[str, typer.Option(help="seeds to train: 1,2,3 or a ra
     if task_runner not in ("threads", "dask"):
         raise _fail(ValueError(f"--task-runner '{task_runner}': use threads or dask"), 2)
     threads = max(1, (os.cpu_count() or 1) // min(workers, len(chosen)))
-    with workspace_lock(root):
+    with workspace_lock(root, "`fairgate sweep`"):
         os.chdir(root)
         from flows.sweep import sweep as sweep_flow
         from flows.sweep import task_runner as make_runner

@@ -54,9 +54,21 @@ class DataConfig(_Strict):
     drop: list[Text] = Field(default_factory=list)
     na_values: list[Text] = Field(default_factory=list)
     delimiter: str = Field(",", min_length=1, max_length=1)
+    encoding: str = "utf-8"      # of a CSV source: utf-8 (a BOM is skipped), utf-16, latin-1, ...
     strip_whitespace: bool = True
     label_map: dict[Text, Text] = Field(default_factory=dict)
     synthetic: SyntheticConfig = SyntheticConfig()
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"'{value}' is not an encoding Python knows, such as utf-8, utf-16 or latin-1") from None
+        return value
 
     @field_validator("source")
     @classmethod

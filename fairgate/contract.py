@@ -20,6 +20,7 @@ class Schema:
     sensitive: tuple[str, ...]
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
+    identifiers: tuple[str, ...] = ()  # inferred features left out: near-unique text, an id per row
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -30,11 +31,51 @@ class Schema:
         return tuple(dict.fromkeys((*self.features, *self.sensitive, self.target)))
 
 
-def resolve_schema(cfg: DataConfig, columns: list[str], dtypes: pd.Series | None = None) -> Schema:
+IDENTIFIER_SHARE = 0.5  # distinct values above this share of rows: an identifier, not a category
+_SAMPLE = 10_000
+
+
+def identifier_columns(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """The text columns among ``columns`` whose distinct values exceed half their rows (and 50): ids, not categories.
+
+    The first rows rule most columns out cheaply; only the rest are counted in full.
+    """
+    found = []
+    for column in columns:
+        series = frame[column]
+        if not (pd.api.types.is_string_dtype(series) or isinstance(series.dtype, pd.CategoricalDtype)):
+            continue  # numbers, timestamps and nested values are not identifiers (the last two are rejected)
+        head = series.head(_SAMPLE).dropna()
+        if head.nunique() <= max(IDENTIFIER_SHARE * len(head), 50):
+            continue
+        filled = int(series.notna().sum())
+        if series.nunique() > max(IDENTIFIER_SHARE * filled, 50):
+            found.append(column)
+    return found
+
+
+def unusable_columns(frame: pd.DataFrame, schema: Schema) -> dict[str, str]:
+    """Feature columns fairgate cannot encode, with why: timestamps and nested values (lists, maps)."""
+    found = {}
+    for column in schema.features:
+        if column not in frame.columns:
+            continue
+        series = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
+            found[column] = f"holds timestamps ({series.dtype})"
+        elif series.dtype == object and series.dropna().head(1000).map(
+                lambda v: isinstance(v, list | tuple | dict | set) or hasattr(v, "__array__")).any():
+            found[column] = "holds nested values (lists or maps)"
+    return found
+
+
+def resolve_schema(cfg: DataConfig, columns: list[str], dtypes: pd.Series | None = None,
+                   frame: pd.DataFrame | None = None) -> Schema:
     """Decide each column's role: configured lists win, the rest is inferred from the dtypes.
 
     Sensitive columns are features too (they are grouped on, so they are treated as categorical
-    unless listed in ``data.numeric``).
+    unless listed in ``data.numeric``). With ``frame`` given, inferred categorical features that are
+    identifiers (``identifier_columns``) are left out and named in ``Schema.identifiers``.
     """
     excluded = {cfg.target, *cfg.drop}
     features = list(cfg.features) if cfg.features is not None else [c for c in columns if c not in excluded]
@@ -51,6 +92,11 @@ def resolve_schema(cfg: DataConfig, columns: list[str], dtypes: pd.Series | None
     categorical = list(cfg.categorical) if cfg.categorical is not None else [
         c for c in features if c not in numeric
     ]
+    identifiers: list[str] = []
+    if frame is not None and cfg.categorical is None and cfg.features is None:
+        candidates = [c for c in categorical if c not in cfg.sensitive and c in frame.columns]
+        identifiers = identifier_columns(frame, candidates)
+        categorical = [c for c in categorical if c not in identifiers]
     for column in cfg.sensitive:
         if column not in numeric and column not in categorical:
             categorical.append(column)
@@ -62,6 +108,7 @@ def resolve_schema(cfg: DataConfig, columns: list[str], dtypes: pd.Series | None
         sensitive=tuple(cfg.sensitive),
         numeric=tuple(numeric),
         categorical=tuple(dict.fromkeys(categorical)),
+        identifiers=tuple(identifiers),
     )
 
 

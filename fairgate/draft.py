@@ -23,9 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairgate.contract import IDENTIFIER_SHARE
+
 RANGE_HEADROOM = 0.10
 SHARE_FACTOR, SHARE_MARGIN = 1.5, 0.01
-IDENTIFIER_SHARE = 0.5  # distinct values above this share of rows: an identifier, not a category
 MISSING_TOKENS = ("", "?", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "none", "#N/A", "-", "--")
 TARGET_NAMES = ("income", "label", "target", "class", "outcome", "y")
 POSITIVE_WORDS = ("1", "true", "yes", "y", "positive", "pos", "approved", "good")

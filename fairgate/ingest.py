@@ -27,15 +27,50 @@ def read_source(cfg: DataConfig, root: Path) -> pd.DataFrame:
     try:
         if path.suffix.lower() == ".parquet":
             frame = pd.read_parquet(path)
+            _check_unique_names(list(frame.columns), path)
         else:
-            frame = pd.read_csv(path, sep=cfg.delimiter, na_values=cfg.na_values or None,
+            _check_unique_names(header(path, cfg), path)
+            frame = pd.read_csv(path, sep=cfg.delimiter, na_values=cfg.na_values or None, encoding=cfg.encoding,
                                 skipinitialspace=cfg.strip_whitespace)
     except pd.errors.EmptyDataError:
         raise StageError("ingest", f"'{path}' is empty", "supply a file with a header row and data rows") from None
+    except UnicodeError:
+        raise StageError("ingest", f"'{path.name}' is not {cfg.encoding} text{_encoding_hint(path)}",
+                         "set data.encoding to the file's encoding (utf-16, latin-1, ...) or save it as UTF-8") from None
     except (ValueError, OSError) as exc:
         raise StageError("ingest", f"cannot read '{path}': {exc}", "check the file format") from None
     _check_shape(frame, path, cfg.delimiter)
     return frame
+
+
+def header(path: Path, cfg: DataConfig) -> list[str]:
+    """The CSV's column names exactly as written (pandas would rename a repeated ``sex`` to ``sex.1``)."""
+    first = pd.read_csv(path, sep=cfg.delimiter, header=None, nrows=1, dtype="str", encoding=cfg.encoding,
+                        skipinitialspace=cfg.strip_whitespace, keep_default_na=False)
+    names = [str(v) for v in first.iloc[0]] if len(first) else []
+    return [n.strip() for n in names] if cfg.strip_whitespace else names
+
+
+def _check_unique_names(names: list[str], path: Path) -> None:
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise StageError("ingest", f"'{path.name}' names the columns {repeated} more than once, so a stage would read "
+                         "one and train on the other", "rename or remove the repeated columns in the file")
+
+
+BOMS = {b"\xff\xfe": "UTF-16 (little-endian)", b"\xfe\xff": "UTF-16 (big-endian)", b"\xef\xbb\xbf": "UTF-8"}
+
+
+def encoding_from_bom(path: Path) -> str | None:
+    """The encoding a byte-order mark at the start of the file announces, or None."""
+    with path.open("rb") as handle:
+        start = handle.read(3)
+    return next((name for bom, name in BOMS.items() if start.startswith(bom)), None)
+
+
+def _encoding_hint(path: Path) -> str:
+    found = encoding_from_bom(path)
+    return f": it starts with a {found} byte-order mark" if found else ""
 
 
 def _check_shape(frame: pd.DataFrame, path: Path, delimiter: str) -> None:

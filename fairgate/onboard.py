@@ -167,6 +167,8 @@ def draft_contract(root: Path, source: str, path: Path, target: str | None, posi
     if fmt is not None:
         draft.choose("data", "delimiter", fmt.delimiter, fmt.why)
         draft.choose("data", "strip_whitespace", True, "spaces around values and names are never meant")
+        draft.choose("data", "encoding", fmt.encoding, "announced by the file's byte-order mark" if fmt.encoding != "utf-8"
+                     else "UTF-8 (a UTF-8 byte-order mark is skipped)")
     draft.choose("data", "na_values", [t for t in tokens if t], "tokens found as whole values: " + (
         ", ".join(repr(t) for t in tokens) if tokens else "none") + "; empty cells are always missing")
     if target is None:

@@ -79,6 +79,10 @@ def run_if_stale(ctx: StageContext, dag: Dag, stage: str) -> StageOutcome:
         reasons = dag.changes(stage)
     if stage == "gate" and not reasons and champion_moved(ctx):
         reasons = ["the champion changed since the last decision"]
+    if stage == "ingest" and not reasons:
+        from fairgate.stages.ingest import source_change
+
+        reasons = [change] if (change := source_change(ctx)) else []
     if not reasons:
         log.info("%s: up to date, skipped", stage)
         return StageOutcome(stage, ran=False)

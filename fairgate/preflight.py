@@ -22,8 +22,9 @@ def source_columns(params: Params, root: Path) -> list[str] | None:
             import pyarrow.parquet as pq
 
             return list(pq.read_schema(path).names)
-        header = pd.read_csv(path, sep=data.delimiter, nrows=0, skipinitialspace=data.strip_whitespace)
-    except (OSError, ValueError, pd.errors.EmptyDataError):
+        header = pd.read_csv(path, sep=data.delimiter, nrows=0, skipinitialspace=data.strip_whitespace,
+                             encoding=data.encoding)
+    except (OSError, ValueError, UnicodeError, pd.errors.EmptyDataError):
         return None  # ingest reports missing, empty and unreadable files with their own fix
     return [str(c).strip() if data.strip_whitespace else str(c) for c in header.columns]
 

@@ -25,3 +25,14 @@ def reap_killed_runs(root: Path, params: Params) -> None:
     flow_runs = sorted({tags["prefect.flow_run_id"] for tags in reaped if tags.get("prefect.flow_run_id")})
     if flow_runs:
         crash_flow_runs(flow_runs, "its fairgate process was killed")
+
+
+def outside_source_stale(root: Path, params: Params) -> list[str]:
+    """Every stage, when a source outside data/input/ changed since its snapshot (DVC cannot see that)."""
+    from fairgate.infra.dag import stage_order
+    from fairgate.stages.context import StageContext
+    from fairgate.stages.ingest import source_change, warn_if_outside
+
+    ctx = StageContext(root=root, params=params)
+    warn_if_outside(ctx)
+    return stage_order(root) if source_change(ctx) else []

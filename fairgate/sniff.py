@@ -19,12 +19,18 @@ class TextFormat:
     delimiter: str
     skip_initial_space: bool
     why: str
+    encoding: str = "utf-8"
 
 
 def sniff(path: Path) -> TextFormat:
     """The delimiter (csv.Sniffer over the first 64 KB, else the most common candidate in the header)
     and whether values follow it after a space (``a, b``), which the reader then skips."""
-    sample = path.read_bytes()[:SAMPLE_BYTES].decode("utf-8-sig", errors="replace")
+    from fairgate.ingest import encoding_from_bom
+
+    encoding = "utf-16" if (encoding_from_bom(path) or "").startswith("UTF-16") else "utf-8"
+    with path.open("rb") as handle:
+        raw = handle.read(SAMPLE_BYTES)
+    sample = raw.decode("utf-8-sig" if encoding == "utf-8" else encoding, errors="replace")
     lines = sample.splitlines()
     if not lines:
         raise StageError("init", f"'{path.name}' is empty", "supply a file with a header row and data rows")
@@ -37,7 +43,8 @@ def sniff(path: Path) -> TextFormat:
     body = "\n".join(lines[:200])
     after = body.count(delimiter + " ")
     spaced = after > 0.5 * max(body.count(delimiter), 1)
-    return TextFormat(delimiter, spaced, why + ("; values follow it after a space, which is stripped" if spaced else ""))
+    return TextFormat(delimiter, spaced, why + ("; values follow it after a space, which is stripped" if spaced else ""),
+                      encoding)
 
 
 def value_counts(path: Path, fmt: TextFormat | None) -> tuple[list[str], dict[str, pd.Series], int]:
@@ -47,7 +54,7 @@ def value_counts(path: Path, fmt: TextFormat | None) -> tuple[list[str], dict[st
         text = {c: frame[c].astype("str").where(frame[c].notna(), "") for c in frame.columns}
     else:
         frame = pd.read_csv(path, sep=fmt.delimiter, dtype="str", keep_default_na=False, na_filter=False,
-                            skipinitialspace=fmt.skip_initial_space)
+                            skipinitialspace=fmt.skip_initial_space, encoding=fmt.encoding)
         text = {c: frame[c] for c in frame.columns}
     counts = {}
     for column, values in text.items():

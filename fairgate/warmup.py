@@ -26,7 +26,7 @@ def stale_from(root: Path) -> list[str]:
 
     dag = Dag(root)
     try:
-        changed = set(dag.repo.status())
+        changed = dag.stale()
     finally:
         dag.close()
     for position, stage in enumerate(dag.stages):

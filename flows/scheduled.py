@@ -28,7 +28,7 @@ def scheduled(root: str) -> dict[str, Any]:
     params = load_params(project / "params.yaml")
     check_columns(params, project)
     check_reachable(tracking_uri(project))
-    with workspace(project):
+    with workspace(project, "the scheduled `fairgate-scheduled` flow run"):
         reap_killed_runs(project, params)
         reconcile_champion(project, params)
         return pipeline.fn(root=str(project), params=params)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -12,6 +14,23 @@ def stage_order(root: Path) -> list[str]:
     """Stage names in dvc.yaml order (each stage's inputs come from stages before it)."""
     spec = yaml.safe_load((root / "dvc.yaml").read_text()) or {}
     return list(spec.get("stages", {}))
+
+
+BUSY = ("this workspace is busy: another DVC command (`dvc repro`?) holds its DVC lock; wait for it to "
+        "finish, then run again")
+
+
+@contextmanager
+def dvc_lock_as_busy() -> Iterator[None]:
+    """DVC's LockError, raised when `dvc repro` runs beside us, as the same clear 'workspace busy' error."""
+    from dvc.lock import LockError
+
+    from fairgate.infra.locks import WorkspaceBusy
+
+    try:
+        yield
+    except LockError:
+        raise WorkspaceBusy(BUSY) from None
 
 
 class Dag:
@@ -29,7 +48,9 @@ class Dag:
     def changes(self, stage: str) -> list[str]:
         """What DVC says changed for this stage, one short line each (empty when it is up to date)."""
         lines = []
-        for change in self.repo.status(targets=[stage]).get(stage, []):
+        with dvc_lock_as_busy():
+            status = self.repo.status(targets=[stage])
+        for change in status.get(stage, []):
             if isinstance(change, dict):
                 lines += [f"{kind}: {', '.join(map(str, detail))}" if isinstance(detail, dict) else f"{kind}: {detail}"
                           for kind, detail in change.items()]
@@ -39,7 +60,13 @@ class Dag:
 
     def record(self, stage: str) -> None:
         """Write the stage's deps and outs hashes to dvc.lock and cache its outputs, as `dvc repro` would."""
-        self.repo.commit(stage, force=True)
+        with dvc_lock_as_busy():
+            self.repo.commit(stage, force=True)
+
+    def stale(self) -> set[str]:
+        """The stages DVC sees as changed."""
+        with dvc_lock_as_busy():
+            return set(self.repo.status())
 
     def close(self) -> None:
         self.repo.close()

@@ -55,13 +55,19 @@ class WorkspaceBusy(RuntimeError):
 
 
 @contextmanager
-def workspace(root: Path) -> Iterator[None]:
-    """One pipeline run per workspace at a time; a second one fails at once instead of waiting."""
+def workspace(root: Path, holder: str = "`fairgate run`") -> Iterator[None]:
+    """One pipeline command per workspace at a time; a second one fails at once, naming the first."""
     lock_dir = root / ".fairgate"
     lock_dir.mkdir(exist_ok=True)
-    with (lock_dir / "run.lock").open("w") as handle:
+    with (lock_dir / "run.lock").open("a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise WorkspaceBusy(f"another `fairgate run` is using this workspace ({root}); wait for it to finish") from None
+            handle.seek(0)
+            other = handle.read().strip() or "`fairgate run`"
+            raise WorkspaceBusy(f"another {other} is using this workspace ({root}); wait for it to finish") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{holder}\n")
+        handle.flush()
         yield

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from fairgate.errors import StageError
 from fairgate.infra.lineage import lineage_tags
+from fairgate.infra.locks import exclusive
 from fairgate.infra.processes import alive
 from fairgate.infra.timing import spent
 
@@ -85,12 +86,26 @@ def tracking_uri(root: Path) -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(root / DEFAULT_STORE).resolve()}"
 
 
+_READY: set[str] = set()
+
+
 def configure(root: Path, experiment: str) -> str:
-    """Point MLflow at the store and make sure the experiment exists; return its id."""
+    """Point MLflow at the store and make sure the experiment exists; return its id.
+
+    A SQLite store is created (MLflow runs its schema migrations) under a file lock beside it, so two
+    runs starting on one fresh store do not migrate it at once.
+    """
     import mlflow
 
     with spent("tracking"):
-        return _configure(mlflow, root, experiment)
+        uri = tracking_uri(root)
+        if not uri.startswith("sqlite:///") or uri in _READY:
+            return _configure(mlflow, root, experiment)
+        db = Path(uri.removeprefix("sqlite:///"))
+        with exclusive(db.with_name(f".{db.name}.create.lock")):
+            found = _configure(mlflow, root, experiment)
+        _READY.add(uri)
+        return found
 
 
 def _configure(mlflow, root: Path, experiment: str) -> str:

@@ -80,7 +80,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
         return report
     version, profile = reference
     raw = pd.read_parquet(ctx.path(paths.RAW))
-    schema = resolve_schema(ctx.params.data, list(raw.columns), raw.dtypes)
+    schema = resolve_schema(ctx.params.data, list(raw.columns), raw.dtypes, raw)
     changed = column_change({role: list(profile[role]) for role in ("numeric", "categorical")},
                             {"numeric": list(schema.numeric), "categorical": list(schema.categorical)})
     if changed:

@@ -3,6 +3,7 @@
 PARAMS = "params.yaml"  # logged with each model as lineage/params.yaml, exactly as written
 RAW = "data/raw.parquet"
 INPUT_DIR = "data/input"
+SOURCE_RECORD = ".fairgate/ingest-source.json"  # size, time and md5 of a source outside INPUT_DIR
 RAW_SUITE = "expectations/raw.json"
 RAW_REPORT = "reports/validate/raw.json"
 RAW_DOCS = "reports/validate/data_docs"

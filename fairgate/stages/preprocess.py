@@ -40,7 +40,7 @@ def _check_processed(X: np.ndarray, y: np.ndarray, names: list[str]) -> dict[str
 
 def run(ctx: StageContext) -> dict[str, Any]:
     raw = pd.read_parquet(ctx.path(paths.RAW))
-    schema = resolve_schema(ctx.params.data, list(raw.columns), raw.dtypes)
+    schema = resolve_schema(ctx.params.data, list(raw.columns), raw.dtypes, raw)
     splits = core.split(raw, schema, ctx.params.preprocess)
     prep = core.fit_preprocessor(splits.train, schema, ctx.params.preprocess)
     names = prep.feature_names

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from fairgate import validate as core
-from fairgate.contract import resolve_schema
+from fairgate.contract import resolve_schema, unusable_columns
 from fairgate.errors import StageError
 from fairgate.infra import files, tracking
 from fairgate.stages import paths
@@ -19,12 +19,22 @@ log = logging.getLogger(__name__)
 
 def run(ctx: StageContext) -> dict[str, Any]:
     frame = pd.read_parquet(ctx.path(paths.RAW))
-    schema = resolve_schema(ctx.params.data, list(frame.columns), frame.dtypes)
+    schema = resolve_schema(ctx.params.data, list(frame.columns), frame.dtypes, frame)
+    unusable = unusable_columns(frame, schema)
+    if unusable:
+        raise StageError("validate", "feature columns fairgate cannot encode: " + "; ".join(
+            f"'{c}' {why}" for c, why in unusable.items()),
+            f"add {sorted(unusable)} to data.drop, or derive numeric features from them (e.g. days since an "
+            "event, the hour of day) in the file")
+    if schema.identifiers:
+        log.warning("validate: %s hold a distinct value in over half the rows: identifiers, not categories; left out "
+                    "of the features (list them in data.categorical to keep them)", list(schema.identifiers))
     suite = core.raw_suite(schema, ctx.params.validate_cfg)
     files.write_atomic(ctx.path(paths.RAW_SUITE), lambda tmp: core.save_suite(suite, tmp))
     docs = ctx.path(paths.RAW_DOCS)
     with files.atomic_dir(docs) as tmp_docs:
         summary = core.run_suite(frame, suite, tmp_docs)
+    summary["identifiers"] = list(schema.identifiers)
     files.write_json(ctx.path(paths.RAW_REPORT), summary)
     with tracking.stage_run(ctx, "validate"):
         tracking.log_flat_metrics({"validate.failed_expectations": summary["failed"],

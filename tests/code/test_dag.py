@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from fairgate.config import Params
@@ -48,3 +49,26 @@ def test_task_names_match_stage_names():
 
     assert [stage_task(name).name for name in DVC] == list(DVC)
     assert promote.name == "promote"
+
+
+def test_a_dvc_lock_held_by_another_command_is_the_workspace_busy_error(tmp_path_factory):
+    import subprocess
+    import sys
+
+    from fairgate.infra.dag import Dag
+    from fairgate.infra.locks import WorkspaceBusy
+    from tests.project import make_project
+
+    project = make_project(tmp_path_factory.mktemp("dvc-lock"), tmp_path_factory.mktemp("ph"))
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from dvc.repo import Repo\n"
+                               "with Repo(sys.argv[1]).lock:\n    print('locked', flush=True); time.sleep(60)",
+                               str(project.root)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        dag = Dag(project.root)
+        with pytest.raises(WorkspaceBusy, match=r"workspace is busy: another DVC command \(`dvc repro`\?\)"):
+            dag.stale()
+        dag.close()
+    finally:
+        holder.kill()
+        holder.wait()

@@ -38,3 +38,17 @@ def test_logging_every_params_value_to_a_real_store(tmp_path: Path, monkeypatch)
     assert logged.params["data.label_map.gt50K."] == ">50K" and logged.params["data.label_map.le50K."] == "<=50K"
     assert len(logged.params["data.label_map.xeqy"]) == 6000
     assert set(logged.metrics) == {"test.selection_rate.sexeqgtMale", "a_b"}
+
+
+def test_runs_starting_at_once_on_a_fresh_sqlite_store_all_get_it(tmp_path: Path):
+    """MLflow migrates a new SQLite store on first use; two at once failed with 'duplicate column name'."""
+    import subprocess
+    import sys
+
+    code = (f"from pathlib import Path; from fairgate.infra.tracking import configure; "
+            f"print(configure(Path({str(tmp_path)!r}), 'fairgate'))")
+    workers = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(3)]
+    outcomes = [worker.communicate(timeout=120) for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers), [err[-500:] for _, err in outcomes]
+    assert len({out.strip() for out, _ in outcomes}) == 1, "one experiment, the same id for all"

@@ -70,3 +70,22 @@ def test_services_without_postgres_name_the_server_and_the_fix(fresh):
 def test_sweep_with_unreadable_seeds(fresh):
     done = fresh.fairgate("sweep", "--seeds", "one,two", check=False)
     assert done.returncode == 2 and "1,2,3" in done.stderr
+
+
+def test_a_params_file_with_a_duplicate_key_names_it_and_its_lines(fresh, tmp_path):
+    bad = tmp_path / "dup.yaml"
+    bad.write_text((fresh.root / "params.yaml").read_text() + "train:\n  epochs: 3\n")
+    message = _rejected(fresh, "--params", str(bad))
+    assert "duplicate key 'train' (first on line" in message and "Traceback" not in message
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once_with_a_short_message(fresh, tmp_path):
+    import time
+
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]" for i in range(9)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    started = time.monotonic()
+    message = _rejected(fresh, "--params", str(bomb))
+    assert time.monotonic() - started < 15 and "aliases" in message and len(message) < 1000

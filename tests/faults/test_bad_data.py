@@ -20,7 +20,8 @@ pytestmark = pytest.mark.e2e
 # Each case starts from the same contract; -S values persist in params.yaml, so reset them every time.
 BASELINE = ["-S", "validate.min_rows=500", "-S", "validate.extra_columns=allow", "-S", "validate.max_duplicate_fraction=0.1",
             "-S", "validate.min_group_rows=30", "-S", "gate.min_group_size=30", "-S", "evaluate.max_unseen_share=0.05",
-            "-S", "drift.warn_above=0.1", "-S", "drift.fail_above=0.25", "-S", "evaluate.unseen_categories=infrequent"]
+            "-S", "drift.warn_above=0.1", "-S", "drift.fail_above=0.25", "-S", "evaluate.unseen_categories=infrequent",
+            "-S", "validate.null_tolerance={}", "-S", "data.encoding=utf-8"]
 LATER_OUTPUTS = {"ingest": ["data/processed", "models/candidate"], "validate": ["data/processed", "models/candidate"],
                  "drift": ["data/processed", "models/candidate"],
                  "evaluate": ["reports/evaluate/report.json", "reports/gate/decision.json"]}
@@ -171,3 +172,44 @@ def test_drift_above_the_warning_line_warns_and_goes_on(champion_project):
     assert "above drift.warn_above 0.0" in output
     assert json.loads((champion_project.root / "reports/drift/report.json").read_text())["status"] == "warn"
     assert (champion_project.root / "reports/gate/decision.json").exists()
+
+
+def test_repeated_column_names(champion_project):
+    frame = clean_frame()
+    _run_bad(champion_project, "repeated.csv", pd.concat([frame, frame[["sex"]]], axis=1), "ingest",
+             ["repeated.csv", "['sex'] more than once"])
+
+
+def test_a_utf16_file(champion_project):
+    (champion_project.root / "data/input/utf16.csv").write_text(clean_frame().to_csv(index=False), encoding="utf-16")
+    _run_bad(champion_project, "utf16.csv", None, "ingest", ["utf16.csv", "UTF-16", "data.encoding"])
+
+
+def test_missing_sensitive_values_form_a_group_of_their_own(champion_project):
+    frame = clean_frame(3000)
+    frame.loc[frame.sample(300, random_state=0).index, "sex"] = None
+    frame.to_csv(champion_project.root / "data/input/nosex.csv", index=False)
+    done = champion_project.fairgate("run", "-S", "data.source=data/input/nosex.csv", *BASELINE,
+                                     "-S", "validate.null_tolerance={sex: 0.15}", "-S", "drift.fail_above=null",
+                                     check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads((champion_project.root / "reports/evaluate/report.json").read_text())
+    assert set(report["fairness"]["sex"]["groups"]) == {"Female", "Male", "__missing__"}
+    assert report["fairness"]["sex"]["groups"]["__missing__"]["count"] >= 50
+    decision = json.loads((champion_project.root / "reports/gate/decision.json").read_text())
+    assert decision["statistics"]["group_counts"]["sex"]["__missing__"] >= 50, "judged like any other group"
+    assert not any("absent from the test split" in r for r in decision["reasons"])
+
+
+def test_a_source_outside_data_input_is_hashed_on_every_run(champion_project, tmp_path):
+    outside = tmp_path / "outside.csv"
+    clean_frame(300).to_csv(outside, index=False)  # too few rows: each run stops in validate, quickly
+    run = ("run", "-S", f"data.source={outside}", *BASELINE)
+    first = champion_project.fairgate(*run, check=False)
+    assert "[validate]" in first.stderr and "lies outside data/input" in " ".join(first.stderr.split())
+    again = " ".join(champion_project.fairgate(*run, check=False).stderr.split())
+    assert "ingest: up to date" in again and "lies outside data/input" in again, "warned on every run"
+    clean_frame(400).to_csv(outside, index=False)
+    changed = " ".join(champion_project.fairgate(*run, check=False).stderr.split())
+    assert "ingest: running" in changed and "changed since the snapshot was taken" in changed
+    assert pd.read_parquet(champion_project.root / "data/raw.parquet").shape[0] == 400

@@ -115,6 +115,39 @@ def test_a_second_run_in_the_same_workspace_exits_with_a_clear_message(tmp_path_
     assert "up to date" in project.dvc("status").stdout
 
 
+def test_dvc_repro_and_fairgate_run_at_once_give_the_workspace_busy_message(tmp_path_factory, tmp_path):
+    project = make_project(tmp_path_factory.mktemp("repro-busy"), tmp_path_factory.mktemp("ph"))
+    project.fairgate("run", *SMALL, "-S", "train.epochs=1")
+    params = project.root / "params.yaml"
+    params.write_text(params.read_text().replace("epochs: 1", "epochs: 400").replace("patience: 3", "patience: 400")
+                      .replace("batch_size: 512", "batch_size: 32"))
+    log = tmp_path / "repro.log"
+    repro = subprocess.Popen([str(BIN / "dvc"), "repro"], cwd=project.root, env=project.env, stdout=log.open("w"),
+                             stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_for(lambda: "Running stage 'train'" in log.read_text())
+        done = project.fairgate("run", check=False)
+        message = " ".join(done.stderr.split())
+        assert done.returncode == 3, message
+        assert "another `fairgate stage train` (run by `dvc repro`?) is using this workspace" in message
+        assert "Traceback" not in message
+    finally:
+        os.killpg(repro.pid, signal.SIGTERM)
+        repro.wait(timeout=60)
+
+
+def test_a_stage_that_dvc_repro_runs_during_a_fairgate_run_waits_its_turn(tmp_path_factory, tmp_path):
+    project = make_project(tmp_path_factory.mktemp("stage-busy"), tmp_path_factory.mktemp("ph"))
+    first = _start(project, *SLOW, log=tmp_path / "first.log")
+    try:
+        _wait_for(lambda: "epoch 2 " in (tmp_path / "first.log").read_text())
+        done = project.run(str(BIN / "fairgate"), "stage", "ingest", check=False)
+        assert done.returncode == 3 and "another `fairgate run` is using this workspace" in done.stderr
+    finally:
+        os.killpg(first.pid, signal.SIGINT)
+        first.wait(timeout=60)
+
+
 def test_divergence_in_the_train_stage_registers_nothing(_slice, tmp_path):
     import dataclasses
     import shutil
