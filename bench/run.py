@@ -64,10 +64,10 @@ def bare_pipeline_s(rows: int, root: Path) -> float:
     script = """
 import time; started = time.perf_counter()
 from pathlib import Path
-from fairgate.config import load_params
-from fairgate import ingest, validate, preprocess, evaluate
-from fairgate.contract import resolve_schema
-from fairgate.backends import load_backend
+from fairgate.core.config import load_params
+from fairgate.core import ingest, validate, preprocess, evaluate
+from fairgate.core.contract import resolve_schema
+from fairgate.core.backends import load_backend
 p = load_params(Path("params.yaml"))
 raw = ingest.load(p.data, Path("."))
 schema = resolve_schema(p.data, list(raw.columns), raw.dtypes)
@@ -98,7 +98,7 @@ def prefect_start_s(root: Path) -> float:
 
 
 def set_params(root: Path, overrides: list[str]) -> None:
-    script = ("import sys; from pathlib import Path; from fairgate.cli import write_params; "
+    script = ("import sys; from pathlib import Path; from fairgate.app.cli import write_params; "
               "write_params(Path('.'), None, sys.argv[1:])")
     timed([sys.executable, "-c", script, *overrides], root)
 
@@ -148,7 +148,7 @@ def overhead_at(rows: int) -> dict:
 
 def create_prefect_database() -> None:
     """What the first Prefect command on a machine does once: create and migrate its database."""
-    script = "from pathlib import Path; from fairgate.infra.prefect_api import RunServer\n" \
+    script = "from pathlib import Path; from fairgate.adapters.infra.prefect_api import RunServer\n" \
              "with RunServer(Path('.')) as s: s.start(); s.wait_ready()"
     timed([sys.executable, "-c", script], Path(tempfile.mkdtemp()))
 
@@ -164,8 +164,8 @@ def overhead_first_use(rows: int, bare_s: float) -> dict:
 def overhead_served(rows: int, bare_s: float) -> dict:
     """The same full run and no-op rerun with a long-lived Prefect server already up, as under
     `fairgate serve` or `fairgate services up`: the per-run cost of starting one disappears."""
-    from fairgate.infra.prefect_api import prefect_api
-    from fairgate.infra.processes import free_port
+    from fairgate.adapters.infra.prefect_api import prefect_api
+    from fairgate.adapters.infra.processes import free_port
 
     root = fresh_project(rows)
     with prefect_api(root, free_port()) as api:
@@ -187,9 +187,9 @@ def scale(rows: int) -> dict:
 
 
 def gx_rows_per_s(rows: int) -> float:
-    from fairgate import ingest, validate
-    from fairgate.config import build_params
-    from fairgate.contract import resolve_schema
+    from fairgate.core import ingest, validate
+    from fairgate.core.config import build_params
+    from fairgate.core.contract import resolve_schema
 
     params = build_params({"data": {"synthetic": {"rows": rows}, "label_values": [">50K", "<=50K"]},
                           "validate": {"ranges": {"hours_per_week": [1, 99], "education_num": [1, 16]}}})
@@ -209,13 +209,13 @@ def model_log_s() -> float:
 import os, tempfile, time
 from pathlib import Path
 import mlflow
-from fairgate.bundle import ModelBundle
-from fairgate.config import build_params
-from fairgate.contract import resolve_schema
-from fairgate.ingest import load
-from fairgate.preprocess import fit_preprocessor, encode_labels
-from fairgate.backends import load_backend
-from fairgate.infra.pyfunc import log_bundle
+from fairgate.core.bundle import ModelBundle
+from fairgate.core.config import build_params
+from fairgate.core.contract import resolve_schema
+from fairgate.core.ingest import load
+from fairgate.core.preprocess import fit_preprocessor, encode_labels
+from fairgate.core.backends import load_backend
+from fairgate.adapters.infra.pyfunc import log_bundle
 root = Path(tempfile.mkdtemp())
 os.chdir(root)  # the store's default artifact root is ./mlruns: keep it out of the repository
 mlflow.set_tracking_uri(f"sqlite:///{root / 'm.db'}")

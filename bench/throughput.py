@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from fairgate.config import TrainConfig
+from fairgate.core.config import TrainConfig
 
 
 def _data(rows: int, width: int = 22, seed: int = 0) -> tuple[np.ndarray, ...]:
@@ -26,7 +26,7 @@ def torch_naive(X: np.ndarray, y: np.ndarray, cfg: TrainConfig) -> float:
     from torch import nn
     from torch.utils.data import DataLoader, TensorDataset
 
-    from fairgate.backends.torch_backend import build_model
+    from fairgate.core.backends.torch_backend import build_model
 
     torch.manual_seed(cfg.seed)
     model = build_model(X.shape[1], cfg.hidden_sizes, cfg.dropout)
@@ -48,7 +48,7 @@ def keras_naive(X: np.ndarray, y: np.ndarray, cfg: TrainConfig) -> float:
     import keras
     import tensorflow as tf
 
-    from fairgate.backends.keras_backend import build_model
+    from fairgate.core.backends.keras_backend import build_model
 
     keras.utils.set_random_seed(cfg.seed)
     model = build_model(X.shape[1], cfg.hidden_sizes, cfg.dropout)
@@ -61,7 +61,7 @@ def keras_naive(X: np.ndarray, y: np.ndarray, cfg: TrainConfig) -> float:
 
 def measure(framework: str, rows: int, epochs: int) -> dict[str, float]:
     """samples/s of fairgate's loop and of the naive loop, and their ratio, side by side in one process."""
-    from fairgate.backends import load_backend
+    from fairgate.core.backends import load_backend
 
     X, y, Xv, yv = _data(rows)
     cfg = TrainConfig(epochs=epochs, patience=epochs + 1, batch_size=512, device="cpu")

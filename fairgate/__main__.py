@@ -1,3 +1,3 @@
-from fairgate.cli import app
+from fairgate.app.cli import app
 
 app()

@@ -8,10 +8,10 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run
 
-from fairgate.config import Params
-from fairgate.infra.dag import Dag
-from fairgate.stages.context import StageContext
-from fairgate.summary import decision_markdown_for
+from fairgate.adapters.infra.dag import Dag
+from fairgate.adapters.stages.context import StageContext
+from fairgate.app.summary import decision_markdown_for
+from fairgate.core.config import Params
 from tasks import stages as tasks
 
 

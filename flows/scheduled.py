@@ -12,11 +12,11 @@ from typing import Any
 
 from prefect import flow
 
-from fairgate.config import load_params
-from fairgate.infra.locks import workspace
-from fairgate.infra.tracking import check_reachable, tracking_uri
-from fairgate.preflight import check_columns
-from fairgate.runchecks import reap_killed_runs, reconcile_champion
+from fairgate.adapters.infra.locks import workspace
+from fairgate.adapters.infra.tracking import check_reachable, tracking_uri
+from fairgate.app.preflight import check_columns
+from fairgate.app.run_service import reap_killed_runs, reconcile_champion
+from fairgate.core.config import load_params
 from flows.pipeline import pipeline
 
 

@@ -13,11 +13,11 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from fairgate import sweep as core
-from fairgate.config import Params
-from fairgate.infra import files
-from fairgate.infra.dag import Dag
-from fairgate.stages.context import StageContext
+from fairgate.adapters.infra import files
+from fairgate.adapters.infra.dag import Dag
+from fairgate.adapters.stages.context import StageContext
+from fairgate.core import sweep as core
+from fairgate.core.config import Params
 from tasks import stages as stage_tasks
 
 DATA_STAGES = ("ingest", "validate", "preprocess")
@@ -49,7 +49,7 @@ def sweep(root: str, params: Params, seeds: list[int], threads: int | None = Non
     import mlflow
     from mlflow.entities import Metric
 
-    from fairgate.infra import tracking
+    from fairgate.adapters.infra import tracking
 
     ctx = StageContext(root=Path(root), params=params, flow_run_id=str(flow_run.id), run_name="fairgate sweep")
     dag = Dag(ctx.root)

@@ -8,9 +8,9 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from fairgate import orchestrate
-from fairgate.infra.dag import Dag
-from fairgate.stages.context import StageContext
+from fairgate.adapters.infra.dag import Dag
+from fairgate.adapters.stages.context import StageContext
+from fairgate.app import orchestrate
 
 
 def stage_task(stage: str):

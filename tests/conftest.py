@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from fairgate.config import Params, build_params
-from fairgate.contract import Schema, resolve_schema
-from fairgate.synthetic import generate
+from fairgate.core.config import Params, build_params
+from fairgate.core.contract import Schema, resolve_schema
+from fairgate.core.synthetic import generate
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +20,7 @@ def params() -> Params:
 
 @pytest.fixture(scope="session")
 def raw(params: Params) -> pd.DataFrame:
-    from fairgate.ingest import normalise
+    from fairgate.core.ingest import normalise
 
     return normalise(generate(params.data.synthetic), params.data)
 
@@ -33,8 +33,8 @@ def schema(params: Params, raw: pd.DataFrame) -> Schema:
 @pytest.fixture(scope="session")
 def _slice(tmp_path_factory: pytest.TempPathFactory, params: Params):
     """ingest → validate → preprocess → train → evaluate run in-process against a real SQLite MLflow store."""
-    from fairgate.orchestrate import run_stage
-    from fairgate.stages.context import StageContext
+    from fairgate.adapters.stages.context import StageContext
+    from fairgate.app.orchestrate import run_stage
 
     root = tmp_path_factory.mktemp("slice")
     ctx = StageContext(root=root, params=params.model_copy(update={"validate_": params.validate_cfg.model_copy(
@@ -49,7 +49,7 @@ def _slice(tmp_path_factory: pytest.TempPathFactory, params: Params):
 @pytest.fixture
 def slice_ctx(_slice, monkeypatch: pytest.MonkeyPatch):
     """The slice's context, with MLflow pointed at the slice's store for the test."""
-    from fairgate.infra.tracking import configure
+    from fairgate.adapters.infra.tracking import configure
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{_slice.root / 'mlflow.db'}")
     configure(_slice.root, _slice.params.tracking.experiment)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fairgate.config import build_params
-from fairgate.contract import resolve_schema
-from fairgate.ingest import normalise
-from fairgate.preprocess import encode_labels, fit_preprocessor, split
-from fairgate.synthetic import generate
+from fairgate.core.config import build_params
+from fairgate.core.contract import resolve_schema
+from fairgate.core.ingest import normalise
+from fairgate.core.preprocess import encode_labels, fit_preprocessor, split
+from fairgate.core.synthetic import generate
 
 
 def prepare(rows: int, seed: int, bias: float = 0.0, **train: Any):

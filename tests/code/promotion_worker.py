@@ -13,7 +13,7 @@ import sys
 def main(store: str, name: str, version: str) -> None:
     import mlflow
 
-    from fairgate.infra import promotion, registry
+    from fairgate.adapters.infra import promotion, registry
 
     mlflow.set_tracking_uri(store)
 

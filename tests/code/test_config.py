@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from fairgate.config import ConfigError, apply_overrides, build_params, load_params, parse_override
+from fairgate.core.config import ConfigError, apply_overrides, build_params, load_params, parse_override
 
 
 def test_defaults_are_valid_and_match_the_documented_gate():
@@ -112,7 +112,7 @@ def test_a_yaml_alias_bomb_is_refused_fast_with_a_short_message(tmp_path: Path):
 
 
 def test_written_overrides_keep_comments_and_read_back_identically(tmp_path: Path):
-    from fairgate.params_file import set_values
+    from fairgate.adapters.params_file import set_values
 
     path = tmp_path / "params.yaml"
     path.write_text("data:\n  positive_label: '>50K'   # the positive class\n  sensitive: [sex]\n")

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fairgate.config import Params
-from fairgate.infra.dag import stage_order
-from fairgate.stages import FLOW_ONLY, STAGES
+from fairgate.adapters.infra.dag import stage_order
+from fairgate.adapters.stages import FLOW_ONLY, STAGES
+from fairgate.core.config import Params
 
 ROOT = Path(__file__).resolve().parents[2]
 DVC = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
@@ -27,7 +27,7 @@ def test_every_dvc_stage_calls_fairgate_stage_with_its_own_name():
 def test_each_stage_has_module_params_section_and_test_file():
     sections = set(Params.model_fields) | {"validate"}
     for name in STAGES:
-        assert (ROOT / "fairgate/stages" / f"{name}.py").exists(), name
+        assert (ROOT / "fairgate/adapters/stages" / f"{name}.py").exists(), name
         assert name in sections or name == "ingest", name  # ingest's section is the shared `data` contract
     for name in ("validate", "drift", "preprocess", "evaluate", "gate"):
         assert list(ROOT.glob(f"tests/**/test_{name}.py")), name
@@ -55,8 +55,8 @@ def test_a_dvc_lock_held_by_another_command_is_the_workspace_busy_error(tmp_path
     import subprocess
     import sys
 
-    from fairgate.infra.dag import Dag
-    from fairgate.infra.locks import WorkspaceBusy
+    from fairgate.adapters.infra.dag import Dag
+    from fairgate.adapters.infra.locks import WorkspaceBusy
     from tests.project import make_project
 
     project = make_project(tmp_path_factory.mktemp("dvc-lock"), tmp_path_factory.mktemp("ph"))

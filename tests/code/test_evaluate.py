@@ -13,8 +13,8 @@ from fairlearn.metrics import (
 )
 from sklearn.metrics import accuracy_score
 
-from fairgate.config import EvaluateConfig
-from fairgate.evaluate import evaluate, expected_calibration_error
+from fairgate.core.config import EvaluateConfig
+from fairgate.core.evaluate import evaluate, expected_calibration_error
 
 
 def test_perfect_scores_and_per_group_table():

@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgate.bootstrap import paired_bootstrap
-from fairgate.config import GateConfig
-from fairgate.gate import FAIL, INSUFFICIENT, PASS, decide
+from fairgate.core.bootstrap import paired_bootstrap
+from fairgate.core.config import GateConfig
+from fairgate.core.gate import FAIL, INSUFFICIENT, PASS, decide
 
 REPORT = {"metrics": {"accuracy": 0.85, "roc_auc": 0.9}}
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from fairgate.errors import StageError
-from fairgate.infra import ledger, promotion, registry
-from fairgate.orchestrate import champion_moved, run_stage
-from fairgate.stages import paths
+from fairgate.adapters.infra import ledger, promotion, registry
+from fairgate.adapters.stages import paths
+from fairgate.app.orchestrate import champion_moved, run_stage
+from fairgate.core.errors import StageError
 
 LOOSE = {"min_accuracy": 0.5, "min_roc_auc": 0.5, "max_demographic_parity_difference": 1.0,
          "max_equalized_odds_difference": 1.0, "margin": 1.0}

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from fairgate.infra.tracking import safe_key, safe_keys
+from fairgate.adapters.infra.tracking import safe_key, safe_keys
 
 
 @pytest.mark.parametrize("key, safe", [
@@ -24,8 +24,8 @@ def test_collisions_and_long_names_stay_apart():
 def test_logging_every_params_value_to_a_real_store(tmp_path: Path, monkeypatch):
     import mlflow
 
-    from fairgate.config import build_params
-    from fairgate.infra import tracking
+    from fairgate.adapters.infra import tracking
+    from fairgate.core.config import build_params
 
     monkeypatch.chdir(tmp_path)
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
@@ -45,7 +45,7 @@ def test_runs_starting_at_once_on_a_fresh_sqlite_store_all_get_it(tmp_path: Path
     import subprocess
     import sys
 
-    code = (f"from pathlib import Path; from fairgate.infra.tracking import configure; "
+    code = (f"from pathlib import Path; from fairgate.adapters.infra.tracking import configure; "
             f"print(configure(Path({str(tmp_path)!r}), 'fairgate'))")
     workers = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for _ in range(3)]

@@ -6,15 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgate import draft
-from fairgate.config import build_params
-from fairgate.contract import resolve_schema
-from fairgate.draft import DraftError
-from fairgate.ingest import load
-from fairgate.onboard import NeedsSensitive, draft_contract, init, model_name
-from fairgate.params_yaml import load as load_yaml
-from fairgate.rows import duplicated_rows
-from fairgate.sniff import sniff, value_counts
+from fairgate.adapters.sniff import sniff, value_counts
+from fairgate.app.onboard import NeedsSensitive, draft_contract, init, model_name
+from fairgate.core import draft
+from fairgate.core.config import build_params
+from fairgate.core.contract import resolve_schema
+from fairgate.core.draft import DraftError
+from fairgate.core.ingest import load
+from fairgate.core.params_yaml import load as load_yaml
+from fairgate.core.rows import duplicated_rows
 from tests import census
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgate import drift
-from fairgate.config import ConfigError, build_params
-from fairgate.ingest import normalise
-from fairgate.synthetic import generate
+from fairgate.core import drift
+from fairgate.core.config import ConfigError, build_params
+from fairgate.core.ingest import normalise
+from fairgate.core.synthetic import generate
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgate.config import build_params
-from fairgate.contract import identifier_columns, resolve_schema, unusable_columns
-from fairgate.errors import StageError
-from fairgate.ingest import load
-from fairgate.orchestrate import run_stage
-from fairgate.stages import paths
-from fairgate.stages.context import StageContext
+from fairgate.adapters.stages import paths
+from fairgate.adapters.stages.context import StageContext
+from fairgate.app.orchestrate import run_stage
+from fairgate.core.config import build_params
+from fairgate.core.contract import identifier_columns, resolve_schema, unusable_columns
+from fairgate.core.errors import StageError
+from fairgate.core.ingest import load
 
 INFERRED = {"numeric": None, "categorical": None, "sensitive": ["sex"], "label_values": None}
 
@@ -92,8 +92,8 @@ def test_a_utf16_file_names_its_encoding_and_data_encoding_reads_it(tmp_path):
 
 
 def test_missing_sensitive_values_form_their_own_group():
-    from fairgate.bootstrap import feature_groups
-    from fairgate.evaluate import fairness_report
+    from fairgate.core.bootstrap import feature_groups
+    from fairgate.core.evaluate import fairness_report
 
     groups = pd.Series(["F", None, "M", None])
     report = fairness_report(np.array([1, 0, 1, 0]), np.array([1, 0, 0, 0]), groups.astype("str").mask(groups.isna(),

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgate.preprocess import Preprocessor, encode_labels, fit_preprocessor, label_leakage, split
+from fairgate.core.preprocess import Preprocessor, encode_labels, fit_preprocessor, label_leakage, split
 
 
 def test_split_is_deterministic_disjoint_and_stratified(raw, schema, params):
@@ -65,15 +65,15 @@ def _wide(rows: int, levels: int, seed: int = 0) -> pd.DataFrame:
 
 
 def _schema(frame: pd.DataFrame):
-    from fairgate.config import build_params
-    from fairgate.contract import resolve_schema
+    from fairgate.core.config import build_params
+    from fairgate.core.contract import resolve_schema
 
     data = build_params({"data": {"sensitive": ["sex"], "source": "x.csv"}}).data
     return resolve_schema(data, list(frame.columns), frame.dtypes)
 
 
 def test_rare_categories_share_one_infrequent_column_and_unseen_ones_join_it():
-    from fairgate.config import PreprocessConfig
+    from fairgate.core.config import PreprocessConfig
 
     train = pd.DataFrame({"city": ["a"] * 20 + ["b"] * 12 + ["once", "twice", "twice"], "x": np.arange(35.0),
                           "sex": ["f", "m"] * 17 + ["f"], "income": [">50K", "<=50K"] * 17 + [">50K"]})
@@ -90,7 +90,7 @@ def test_rare_categories_share_one_infrequent_column_and_unseen_ones_join_it():
 
 @pytest.mark.parametrize("levels", [300, 2000])
 def test_wide_categoricals_encode_with_a_bounded_width(levels):
-    from fairgate.config import PreprocessConfig
+    from fairgate.core.config import PreprocessConfig
 
     frame = _wide(20_000, levels)
     cfg = PreprocessConfig()

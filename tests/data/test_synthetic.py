@@ -1,7 +1,7 @@
 import numpy as np
 
-from fairgate.config import SyntheticConfig
-from fairgate.synthetic import generate
+from fairgate.core.config import SyntheticConfig
+from fairgate.core.synthetic import generate
 
 
 def _positive_rate_gap(frame, column):

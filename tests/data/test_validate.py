@@ -4,9 +4,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fairgate.contract import resolve_schema
-from fairgate.errors import StageError
-from fairgate.validate import describe_failures, raw_suite, run_suite, save_suite
+from fairgate.core.contract import resolve_schema
+from fairgate.core.errors import StageError
+from fairgate.core.validate import describe_failures, raw_suite, run_suite, save_suite
 
 
 def _failed(summary):
@@ -98,7 +98,7 @@ def test_target_listed_as_feature_is_rejected(params):
 
 
 def test_processed_check_names_inf_huge_and_missing_values_in_float32_features():
-    from fairgate.stages.preprocess import _check_processed
+    from fairgate.adapters.stages.preprocess import _check_processed
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(500, 4)).astype("float32")
@@ -119,7 +119,7 @@ def test_processed_check_names_inf_huge_and_missing_values_in_float32_features()
 def test_duplicated_rows_matches_pandas_with_nulls_mixed_types_and_repeats():
     import pandas as pd
 
-    from fairgate.rows import duplicated_rows
+    from fairgate.core.rows import duplicated_rows
 
     rng = np.random.default_rng(1)
     frame = pd.DataFrame({

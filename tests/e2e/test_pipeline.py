@@ -108,8 +108,8 @@ def _write_csv(project, frame, name):
 def test_bad_raw_data_fails_in_validate_naming_the_column(project, damage, column):
     import pandas as pd
 
-    from fairgate.config import SyntheticConfig
-    from fairgate.synthetic import generate
+    from fairgate.core.config import SyntheticConfig
+    from fairgate.core.synthetic import generate
 
     versions, champion = len(project.versions()), project.champion()
     source = _write_csv(project, damage(generate(SyntheticConfig(rows=2000, seed=1))), f"bad_{column}.csv")

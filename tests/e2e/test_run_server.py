@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import urllib.request
 
-from fairgate.infra import processes
-from fairgate.infra.prefect_api import API_ENV, RunServer
+from fairgate.adapters.infra import processes
+from fairgate.adapters.infra.prefect_api import API_ENV, RunServer
 
 
 def test_run_server_answers_then_stops_and_unsets_the_api_url(tmp_path, monkeypatch):
@@ -36,7 +36,7 @@ def test_a_configured_server_is_used_and_nothing_is_started(tmp_path, monkeypatc
 def test_the_server_stops_even_when_draining_prefect_queues_fails(tmp_path, monkeypatch):
     import pytest
 
-    from fairgate.infra import prefect_api
+    from fairgate.adapters.infra import prefect_api
 
     def broken() -> None:
         raise RuntimeError("drain failed")

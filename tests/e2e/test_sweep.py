@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from fairgate.cli import write_params
+from fairgate.app.cli import write_params
 from tests.project import SMALL, make_project
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fairgate.infra.processes import free_port
+from fairgate.adapters.infra.processes import free_port
 from tests.project import BIN, REPO, SMALL, make_project
 from tests.servers import stop_group, wait_for
 

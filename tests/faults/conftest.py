@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fairgate.config import SyntheticConfig
-from fairgate.synthetic import generate
+from fairgate.core.config import SyntheticConfig
+from fairgate.core.synthetic import generate
 from tests.project import SMALL, Project, make_project
 
 pytestmark = pytest.mark.e2e

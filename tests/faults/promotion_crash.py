@@ -28,10 +28,10 @@ def _die_around(module, name: str, before: bool, when=lambda *a, **k: True) -> N
 
 
 def main(root: str, step: str) -> None:
-    from fairgate.config import load_params
-    from fairgate.infra import ledger, registry
-    from fairgate.orchestrate import run_stage
-    from fairgate.stages.context import StageContext
+    from fairgate.adapters.infra import ledger, registry
+    from fairgate.adapters.stages.context import StageContext
+    from fairgate.app.orchestrate import run_stage
+    from fairgate.core.config import load_params
 
     project = Path(root)
     os.chdir(project)

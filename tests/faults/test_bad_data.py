@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgate.config import build_params
-from fairgate.contract import resolve_schema
-from fairgate.ingest import normalise
-from fairgate.preprocess import split
+from fairgate.core.config import build_params
+from fairgate.core.contract import resolve_schema
+from fairgate.core.ingest import normalise
+from fairgate.core.preprocess import split
 from tests.faults.conftest import clean_frame, tree_digest
 
 pytestmark = pytest.mark.e2e

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fairgate.errors import StageError
-from fairgate.infra import files
+from fairgate.adapters.infra import files
+from fairgate.core.errors import StageError
 from tests.project import BIN, SMALL, make_project
 
 pytestmark = pytest.mark.e2e
@@ -152,8 +152,8 @@ def test_divergence_in_the_train_stage_registers_nothing(_slice, tmp_path):
     import dataclasses
     import shutil
 
-    from fairgate.orchestrate import run_stage
-    from fairgate.stages import paths
+    from fairgate.adapters.stages import paths
+    from fairgate.app.orchestrate import run_stage
 
     shutil.copytree(_slice.path(paths.PROCESSED), tmp_path / paths.PROCESSED)
     X = np.load(tmp_path / paths.PROCESSED / paths.TRAIN_X)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from fairgate.infra import ledger
+from fairgate.adapters.infra import ledger
 from tests.project import REPO, SMALL, Project, make_project
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fairgate.infra.tracking import redact
+from fairgate.adapters.infra.tracking import redact
 from tests.project import Project, make_project
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,6 +1,6 @@
 import pytest
 
-from fairgate.preprocess import encode_labels, fit_preprocessor, split
+from fairgate.core.preprocess import encode_labels, fit_preprocessor, split
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgate.backends import load_backend
-from fairgate.bundle import ModelBundle
-from fairgate.errors import StageError
-from fairgate.orchestrate import run_stage
-from fairgate.stages import paths
+from fairgate.adapters.stages import paths
+from fairgate.app.orchestrate import run_stage
+from fairgate.core.backends import load_backend
+from fairgate.core.bundle import ModelBundle
+from fairgate.core.errors import StageError
 from tests.modeldata import prepare
 
 pytest.importorskip("tensorflow")
@@ -45,7 +45,7 @@ def keras_slice(_slice, tmp_path_factory):
 
 def test_backends_reach_the_same_test_accuracy():
     """Same generated data, same architecture params, trained to convergence: accuracies within 1.5 points."""
-    from fairgate.backends import load_backend
+    from fairgate.core.backends import load_backend
 
     params, _, _, X_test, y_test, arrays = prepare(20_000, 3, epochs=30, patience=4, hidden_sizes=[32, 16])
     accuracy = {}
@@ -99,9 +99,9 @@ def test_reloaded_keras_pyfunc_predicts_like_the_in_memory_model(keras_slice, mo
 ISOLATION = textwrap.dedent("""
     import dataclasses, os, sys
     from pathlib import Path
-    from fairgate.config import build_params
-    from fairgate.orchestrate import run_stage
-    from fairgate.stages.context import StageContext
+    from fairgate.core.config import build_params
+    from fairgate.app.orchestrate import run_stage
+    from fairgate.adapters.stages.context import StageContext
     root = Path(sys.argv[1])
     params = build_params({{"train": {{"framework": "{framework}", "epochs": 2}}, "data": {{"label_values": None}}}})
     run_stage(StageContext(root=root, params=params), "train")

@@ -7,10 +7,10 @@
 import numpy as np
 import pytest
 
-from fairgate.backends import load_backend
-from fairgate.bootstrap import paired_bootstrap
-from fairgate.evaluate import classification_metrics
-from fairgate.gate import PASS, decide
+from fairgate.core.backends import load_backend
+from fairgate.core.bootstrap import paired_bootstrap
+from fairgate.core.evaluate import classification_metrics
+from fairgate.core.gate import PASS, decide
 from tests.modeldata import prepare
 
 pytestmark = pytest.mark.e2e

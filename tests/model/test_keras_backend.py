@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from fairgate.backends import load_backend
-from fairgate.errors import StageError
+from fairgate.core.backends import load_backend
+from fairgate.core.errors import StageError
 
-keras_backend = pytest.importorskip("fairgate.backends.keras_backend")
+keras_backend = pytest.importorskip("fairgate.core.backends.keras_backend")
 
 
 def test_device_and_precision_resolution():

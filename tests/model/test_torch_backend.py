@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from fairgate.backends import load_backend
-from fairgate.backends.torch_backend import resolve_device, resolve_precision
-from fairgate.errors import StageError
+from fairgate.core.backends import load_backend
+from fairgate.core.backends.torch_backend import resolve_device, resolve_precision
+from fairgate.core.errors import StageError
 
 
 def test_device_resolution():

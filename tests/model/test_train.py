@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from fairgate.bundle import ModelBundle
-from fairgate.stages import paths
+from fairgate.adapters.stages import paths
+from fairgate.core.bundle import ModelBundle
 
 
 def test_logged_pyfunc_takes_raw_rows_and_matches_the_in_memory_bundle(slice_ctx):

@@ -1,0 +1,72 @@
+"""The one DAG: dvc.yaml's stages, their staleness as DVC sees it, and recording them in dvc.lock."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import yaml
+
+
+def stage_order(root: Path) -> list[str]:
+    """Stage names in dvc.yaml order (each stage's inputs come from stages before it)."""
+    spec = yaml.safe_load((root / "dvc.yaml").read_text()) or {}
+    return list(spec.get("stages", {}))
+
+
+BUSY = ("this workspace is busy: another DVC command (`dvc repro`?) holds its DVC lock; wait for it to "
+        "finish, then run again")
+
+
+@contextmanager
+def dvc_lock_as_busy() -> Iterator[None]:
+    """DVC's LockError, raised when `dvc repro` runs beside us, as the same clear 'workspace busy' error."""
+    from dvc.lock import LockError
+
+    from fairgate.adapters.infra.locks import WorkspaceBusy
+
+    try:
+        yield
+    except LockError:
+        raise WorkspaceBusy(BUSY) from None
+
+
+class Dag:
+    """DVC's view of the workspace, used in-process so stages need not start a new interpreter."""
+
+    def __init__(self, root: Path) -> None:
+        from dvc.repo import Repo
+
+        # DVC raises its own logger to INFO on import; keep its per-stage chatter out of fairgate's output.
+        logging.getLogger("dvc").setLevel(logging.WARNING)
+        self.root = root
+        self.repo = Repo(str(root))
+        self.stages = stage_order(root)
+
+    def changes(self, stage: str) -> list[str]:
+        """What DVC says changed for this stage, one short line each (empty when it is up to date)."""
+        lines = []
+        with dvc_lock_as_busy():
+            status = self.repo.status(targets=[stage])
+        for change in status.get(stage, []):
+            if isinstance(change, dict):
+                lines += [f"{kind}: {', '.join(map(str, detail))}" if isinstance(detail, dict) else f"{kind}: {detail}"
+                          for kind, detail in change.items()]
+            else:
+                lines.append(str(change))
+        return lines
+
+    def record(self, stage: str) -> None:
+        """Write the stage's deps and outs hashes to dvc.lock and cache its outputs, as `dvc repro` would."""
+        with dvc_lock_as_busy():
+            self.repo.commit(stage, force=True)
+
+    def stale(self) -> set[str]:
+        """The stages DVC sees as changed."""
+        with dvc_lock_as_busy():
+            return set(self.repo.status())
+
+    def close(self) -> None:
+        self.repo.close()

@@ -1,0 +1,108 @@
+"""evaluate: score the candidate on the test rows; write metrics, fairness and plots; log them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairgate.adapters.infra import files, tracking
+from fairgate.adapters.stages import paths
+from fairgate.adapters.stages.context import StageContext
+from fairgate.core import evaluate as core
+from fairgate.core import plots
+from fairgate.core.bundle import ModelBundle
+from fairgate.core.config import EvaluateConfig, Params
+from fairgate.core.contract import Schema, resolve_schema
+from fairgate.core.errors import StageError
+from fairgate.core.preprocess import category_text, encode_labels
+
+log = logging.getLogger(__name__)
+
+
+def load_test(ctx: StageContext) -> tuple[pd.DataFrame, Schema]:
+    test = pd.read_parquet(ctx.path(paths.PROCESSED) / paths.TEST)
+    return test, resolve_schema(ctx.params.data, list(test.columns), test.dtypes)
+
+
+def score(predict_proba: Callable[[pd.DataFrame], np.ndarray], test: pd.DataFrame, schema: Schema,
+          params: Params) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """One model's evaluation report on the raw test rows, with the labels and probabilities behind it."""
+    proba = np.asarray(predict_proba(test), dtype=np.float64).reshape(-1)
+    y = encode_labels(test, schema)
+    return core.evaluate(y, proba, test[list(schema.sensitive)], params.evaluate), y, proba
+
+
+def check_test_rows(bundle: ModelBundle, test: pd.DataFrame, schema: Schema, training_groups: dict[str, list[str]],
+                    cfg: EvaluateConfig) -> dict[str, Any]:
+    """Every training group is in the test rows, and categories training never saw are handled per
+    ``evaluate.unseen_categories``; returns what was unseen, and the share of test rows holding it."""
+    absent = {c: sorted(set(training_groups.get(c, [])) - set(category_text(test[c]).unique())) for c in schema.sensitive}
+    absent = {c: groups for c, groups in absent.items() if groups}
+    if absent:
+        raise StageError("evaluate", f"sensitive groups {absent} are in the training rows but absent from the test split, "
+                         "so their fairness cannot be measured",
+                         "supply more rows for those groups, or raise preprocess.test_size")
+    unseen = bundle.preprocessor.unseen(test)
+    if unseen and cfg.unseen_categories == "error":
+        raise StageError("evaluate", f"the test rows hold categories training never saw: {_sample(unseen)}",
+                         "supply more rows of those categories, map them to known ones, or set "
+                         "evaluate.unseen_categories: infrequent (they then share the column's infrequent bucket)")
+    shares = bundle.preprocessor.unseen_share(test)
+    high = {c: round(share, 4) for c, share in shares.items() if share > cfg.max_unseen_share}
+    if high:
+        log.warning("evaluate: test rows hold categories training never saw, above evaluate.max_unseen_share %s: %s; "
+                    "they are encoded as each column's infrequent bucket, as the served model does",
+                    cfg.max_unseen_share, high)
+    return {"policy": cfg.unseen_categories, "values": {c: v[:20] for c, v in unseen.items()},
+            "share": {c: round(s, 6) for c, s in shares.items()}}
+
+
+def _sample(found: dict[str, list[str]], limit: int = 10) -> str:
+    """``{column: values}`` with at most ``limit`` values each, so a message stays short."""
+    return ", ".join(f"{c}: {v[:limit]}" + (f" and {len(v) - limit} more" if len(v) > limit else "")
+                     for c, v in found.items())
+
+
+def flat_metrics(report: dict[str, Any]) -> dict[str, float]:
+    """Headline metrics plus each sensitive feature's fairness gaps, as one flat mapping."""
+    flat = dict(report["metrics"])
+    for feature, fairness in report["fairness"].items():
+        for key in ("demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference"):
+            flat[f"{key}.{feature}"] = fairness[key]
+    return flat
+
+
+def _write_plots(ctx: StageContext, folder: Path, report: dict[str, Any], y, proba, bins: int) -> None:
+    roc, calibration = core.roc_points(y, proba), core.calibration_points(y, proba, bins)
+    files.write_atomic(ctx.path(paths.EVAL_ROC), lambda tmp: roc.to_csv(tmp, index=False))
+    files.write_atomic(ctx.path(paths.EVAL_CALIBRATION), lambda tmp: calibration.to_csv(tmp, index=False))
+    plots.roc_figure(roc, report["metrics"]["roc_auc"], folder / "roc.png")
+    plots.calibration_figure(calibration, report["metrics"]["ece"], folder / "calibration.png")
+    for feature, fairness in report["fairness"].items():
+        plots.group_figure(feature, fairness, folder / f"groups_{feature}.png")
+
+
+def run(ctx: StageContext) -> dict[str, Any]:
+    test, schema = load_test(ctx)
+    bundle = ModelBundle.load(ctx.path(paths.CANDIDATE))
+    training_groups = files.read_json(ctx.path(paths.PROCESSED) / paths.PROFILE)["groups"]
+    unseen = check_test_rows(bundle, test, schema, training_groups, ctx.params.evaluate)
+    report, y, proba = score(bundle.predict_proba, test, schema, ctx.params)
+    report["unseen_categories"] = unseen
+    with files.atomic_dir(ctx.path(paths.EVAL_PLOTS)) as folder:
+        _write_plots(ctx, folder, report, y, proba, ctx.params.evaluate.calibration_bins)
+    files.write_json(ctx.path(paths.EVAL_REPORT), report)
+    files.write_json(ctx.path(paths.EVAL_METRICS), flat_metrics(report))
+
+    train_run = files.read_json(ctx.path(paths.TRAIN_RUN))["run_id"]
+    with tracking.stage_run(ctx, "evaluate", run_id=train_run):
+        tracking.log_flat_metrics({f"test.{k}": v for k, v in flat_metrics(report).items()})
+        tracking.log_files([ctx.path(p) for p in (paths.EVAL_REPORT, paths.EVAL_PLOTS, paths.EVAL_ROC,
+                                                  paths.EVAL_CALIBRATION)], "evaluate")
+    log.info("evaluate: accuracy %.4f, ROC AUC %.4f", report["metrics"]["accuracy"], report["metrics"]["roc_auc"])
+    return report

@@ -1,0 +1,76 @@
+"""preprocess: split the snapshot, fit the transforms on train only, and check the processed data."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairgate.adapters.infra import files, tracking
+from fairgate.adapters.stages import paths
+from fairgate.adapters.stages.context import StageContext
+from fairgate.core import drift
+from fairgate.core import preprocess as core
+from fairgate.core import validate as gx_suites
+from fairgate.core.contract import resolve_schema
+from fairgate.core.errors import StageError
+
+log = logging.getLogger(__name__)
+LABEL = "__label__"
+
+
+def _check_processed(X: np.ndarray, y: np.ndarray, names: list[str]) -> dict[str, Any]:
+    frame = pd.DataFrame(X, columns=names, copy=False)  # a view of the matrix, not a second copy
+    frame[LABEL] = y
+    suite = gx_suites.processed_suite(names, LABEL)
+    summary = gx_suites.run_suite(frame, suite)
+    leaked = core.label_leakage(X, y, names)
+    summary["checks"].append({
+        "expectation": "no_target_leakage", "column": None, "kwargs": {"max_abs_correlation": 0.99},
+        "success": not leaked, "observed_value": leaked, "unexpected_count": len(leaked),
+        "examples": leaked[:5], "exception": None,
+    })
+    summary["success"] = summary["success"] and not leaked
+    summary["failed"] += int(bool(leaked))
+    summary["evaluated"] += 1
+    return summary
+
+
+def run(ctx: StageContext) -> dict[str, Any]:
+    raw = pd.read_parquet(ctx.path(paths.RAW))
+    schema = resolve_schema(ctx.params.data, list(raw.columns), raw.dtypes, raw)
+    splits = core.split(raw, schema, ctx.params.preprocess)
+    prep = core.fit_preprocessor(splits.train, schema, ctx.params.preprocess)
+    names = prep.feature_names
+    X_train, y_train = prep.transform(splits.train), core.encode_labels(splits.train, schema)
+    X_val, y_val = prep.transform(splits.val), core.encode_labels(splits.val, schema)
+
+    summary = _check_processed(np.vstack([X_train, X_val]), np.concatenate([y_train, y_val]), names)
+    files.write_atomic(ctx.path(paths.PROCESSED_SUITE),
+                       lambda tmp: gx_suites.save_suite(gx_suites.processed_suite(names, LABEL), tmp))
+    summary["splits"] = {"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)}
+    summary["width"] = len(names)
+    files.write_json(ctx.path(paths.PROCESSED_REPORT), summary)
+    if not summary["success"]:
+        raise StageError("preprocess", f"the processed data failed {summary['failed']} checks:\n"
+                         f"{gx_suites.describe_failures(summary)}",
+                         f"inspect {paths.PROCESSED_REPORT}; check data.features and data.drop for leaked columns")
+
+    with files.atomic_dir(ctx.path(paths.PROCESSED)) as out:
+        np.save(out / paths.TRAIN_X, X_train)
+        np.save(out / paths.TRAIN_Y, y_train)
+        np.save(out / paths.VAL_X, X_val)
+        np.save(out / paths.VAL_Y, y_val)
+        splits.test.to_parquet(out / paths.TEST, index=False)
+        prep.save(out / paths.PREPROCESSOR)
+        files.write_json(out / paths.PROFILE, drift.profile(splits.train, schema))
+
+    with tracking.stage_run(ctx, "preprocess"):
+        tracking.log_params_flat("preprocess", ctx.params.section("preprocess"))
+        tracking.log_flat_metrics({f"preprocess.{k}_rows": v for k, v in summary["splits"].items()}
+                                  | {"preprocess.width": len(names)})
+        tracking.log_files([ctx.path(paths.PROCESSED_REPORT)], "preprocess")
+    log.info("preprocess: %s rows, %d features", summary["splits"], len(names))
+    return summary

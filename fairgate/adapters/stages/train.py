@@ -1,0 +1,69 @@
+"""train: fit the configured backend on the processed data and log the bundled model to MLflow."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairgate.adapters.infra import files, tracking
+from fairgate.adapters.infra.timing import spent
+from fairgate.adapters.stages import paths
+from fairgate.adapters.stages.context import StageContext
+from fairgate.core.backends import load_backend
+from fairgate.core.bundle import ModelBundle
+from fairgate.core.preprocess import Preprocessor
+
+log = logging.getLogger(__name__)
+EXAMPLE_ROWS = 5
+
+
+def _arrays(ctx: StageContext) -> tuple[np.ndarray, ...]:
+    folder = ctx.path(paths.PROCESSED)
+    return tuple(np.load(folder / name) for name in (paths.TRAIN_X, paths.TRAIN_Y, paths.VAL_X, paths.VAL_Y))
+
+
+def run(ctx: StageContext) -> dict[str, Any]:
+    cfg = ctx.params.train
+    backend = load_backend(cfg.framework)
+    X_train, y_train, X_val, y_val = _arrays(ctx)
+    prep = Preprocessor.load(ctx.path(paths.PROCESSED) / paths.PREPROCESSOR)
+    example = pd.read_parquet(ctx.path(paths.PROCESSED) / paths.TEST).head(EXAMPLE_ROWS)
+    example = example[prep.numeric + prep.categorical]
+
+    with tracking.stage_run(ctx, "train") as run:
+        from fairgate.adapters.infra.pyfunc import log_bundle
+
+        tracking.log_params_flat("train", ctx.params.section("train"))
+        tracking.log_params_flat("data", ctx.params.section("data"))
+        result = backend.fit(X_train, y_train, X_val, y_val, cfg,
+                             on_epoch=lambda rec: log.info("epoch %(epoch)d train_loss=%(train_loss).4f "
+                                                           "val_loss=%(val_loss).4f", rec))
+        tracking.log_history(result.history, keys=("train_loss", "val_loss"))
+        summary = {"best_epoch": result.best_epoch, "epochs_run": len(result.history),
+                   "samples_per_s": round(result.samples_per_s, 1), "device": result.device,
+                   "precision": result.precision,
+                   "final_val_loss": result.history[-1]["val_loss"] if result.history else None}
+        tracking.log_flat_metrics({"train.best_epoch": result.best_epoch,
+                                   "train.samples_per_s": result.samples_per_s})
+        tracking.set_tags({"train.device": result.device, "train.precision": result.precision,
+                           "train.framework": cfg.framework})
+        tracking.log_files([ctx.path(r) for r in (paths.RAW_REPORT, paths.PROCESSED_REPORT, paths.PARAMS)
+                            if ctx.path(r).exists()], "lineage")
+
+        with files.atomic_dir(ctx.path(paths.CANDIDATE)) as bundle_dir:
+            ModelBundle(prep, result.model, cfg.framework).save(bundle_dir, n_features=X_train.shape[1], cfg=cfg)
+            with spent("tracking"):
+                info = log_bundle(bundle_dir, example, backend.pip_requirements())
+                backend.log_native(result.model, X_train[:EXAMPLE_ROWS])
+                tracking.log_files([ctx.path(paths.PROCESSED) / paths.PROFILE],
+                                   paths.REFERENCE_PROFILE_ARTIFACT.rsplit("/", 1)[0])
+        record = {"run_id": run.info.run_id, "model_uri": info.model_uri,
+                  "experiment_id": run.info.experiment_id}
+        files.write_json(ctx.path(paths.TRAIN_RUN), record)
+        files.write_json(ctx.path(paths.TRAIN_REPORT), summary)
+    log.info("train: best epoch %d of %d on %s (%s), %.0f samples/s", result.best_epoch,
+             len(result.history), result.device, result.precision, result.samples_per_s)
+    return summary | record

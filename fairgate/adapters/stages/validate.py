@@ -1,0 +1,50 @@
+"""validate: check the raw snapshot against the GX suite generated from the params' data contract."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from fairgate.adapters.infra import files, tracking
+from fairgate.adapters.stages import paths
+from fairgate.adapters.stages.context import StageContext
+from fairgate.core import validate as core
+from fairgate.core.contract import resolve_schema, unusable_columns
+from fairgate.core.errors import StageError
+
+log = logging.getLogger(__name__)
+
+
+def run(ctx: StageContext) -> dict[str, Any]:
+    frame = pd.read_parquet(ctx.path(paths.RAW))
+    schema = resolve_schema(ctx.params.data, list(frame.columns), frame.dtypes, frame)
+    unusable = unusable_columns(frame, schema)
+    if unusable:
+        raise StageError("validate", "feature columns fairgate cannot encode: " + "; ".join(
+            f"'{c}' {why}" for c, why in unusable.items()),
+            f"add {sorted(unusable)} to data.drop, or derive numeric features from them (e.g. days since an "
+            "event, the hour of day) in the file")
+    if schema.identifiers:
+        log.warning("validate: %s hold a distinct value in over half the rows: identifiers, not categories; left out "
+                    "of the features (list them in data.categorical to keep them)", list(schema.identifiers))
+    suite = core.raw_suite(schema, ctx.params.validate_cfg)
+    files.write_atomic(ctx.path(paths.RAW_SUITE), lambda tmp: core.save_suite(suite, tmp))
+    docs = ctx.path(paths.RAW_DOCS)
+    with files.atomic_dir(docs) as tmp_docs:
+        summary = core.run_suite(frame, suite, tmp_docs)
+    summary["identifiers"] = list(schema.identifiers)
+    files.write_json(ctx.path(paths.RAW_REPORT), summary)
+    with tracking.stage_run(ctx, "validate"):
+        tracking.log_flat_metrics({"validate.failed_expectations": summary["failed"],
+                                   "validate.rows": summary["rows"]})
+        tracking.log_files([ctx.path(paths.RAW_REPORT), docs], "validate")
+        tracking.set_tags({"validate.success": str(summary["success"]).lower()})
+    if not summary["success"]:
+        raise StageError("validate", f"{summary['failed']} of {summary['evaluated']} expectations failed "
+                         f"on {paths.RAW}:\n{core.describe_failures(summary)}",
+                         f"fix the data or the contract in params.yaml (data.*, validate.*); "
+                         f"details in {paths.RAW_REPORT} and {paths.RAW_DOCS}/index.html")
+    log.info("validate: %d expectations passed on %d rows", summary["evaluated"], summary["rows"])
+    return summary

@@ -1,0 +1,1 @@
+"""The application: the CLI, the run service it shares with the scheduled flow, services, summaries."""

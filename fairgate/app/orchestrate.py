@@ -1,0 +1,112 @@
+"""What the flow does for each stage, kept out of the flow body so that DVC and Prefect share it."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from fairgate.adapters.infra import files, registry, tracking
+from fairgate.adapters.infra.dag import Dag
+from fairgate.adapters.infra.timing import spent
+from fairgate.adapters.stages import paths
+from fairgate.adapters.stages.context import StageContext
+from fairgate.core.errors import StageError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StageOutcome:
+    stage: str
+    ran: bool
+    reasons: list[str] = field(default_factory=list)
+    result: Any = None
+
+
+def run_stage(ctx: StageContext, stage: str) -> Any:
+    """Run one stage adapter in this process; any failure comes out as a StageError naming the stage."""
+    try:
+        return importlib.import_module(f"fairgate.adapters.stages.{stage}").run(ctx)
+    except StageError:
+        raise
+    except Exception as exc:
+        log.debug("%s failed", stage, exc_info=True)
+        raise StageError(stage, f"{type(exc).__name__}: {exc}",
+                         "run again with --verbose for the traceback") from exc
+
+
+def champion_moved(ctx: StageContext) -> bool:
+    """True when the gate compared against a champion that is no longer the champion.
+
+    A candidate that has itself become the champion does not count as a move.
+    """
+    decision, trained = ctx.path(paths.DECISION), ctx.path(paths.TRAIN_RUN)
+    if not decision.exists() or not trained.exists():
+        return False
+    tracking.configure(ctx.root, ctx.params.tracking.experiment)
+    current = registry.champion(ctx.params.promote.model_name, ctx.params.promote.alias)
+    if current is not None and current[1] == files.read_json(trained)["run_id"]:
+        return False
+    return files.read_json(decision).get("champion_version") != (current[0] if current else None)
+
+
+def nothing_to_do(ctx: StageContext, stale: list[str]) -> bool:
+    """True when a flow run would change nothing: no stage is stale, promote already handled this
+    candidate, the champion has not moved since the gate decided, and the last drift check still applies.
+
+    Then `fairgate run` can say so without starting Prefect (its server start is most of a no-op run).
+    """
+    promoted, trained = ctx.path(paths.PROMOTION), ctx.path(paths.TRAIN_RUN)
+    if stale or not promoted.exists() or not trained.exists():
+        return False
+    last = files.read_json(promoted)
+    handled = {"run_id": files.read_json(trained)["run_id"], "model_name": ctx.params.promote.model_name,
+               "alias": ctx.params.promote.alias}
+    if any(last.get(key) != value for key, value in handled.items()) or champion_moved(ctx):
+        return False
+    from fairgate.adapters.stages.drift import reusable_report
+
+    champion = registry.champion(ctx.params.promote.model_name, ctx.params.promote.alias)
+    report = reusable_report(ctx, champion)
+    return report is not None and report["status"] != "fail"
+
+
+def run_if_stale(ctx: StageContext, dag: Dag, stage: str) -> StageOutcome:
+    """Run the stage only when DVC sees a change (or the champion moved under the gate), then record it."""
+    with spent("dvc"):
+        reasons = dag.changes(stage)
+    if stage == "gate" and not reasons and champion_moved(ctx):
+        reasons = ["the champion changed since the last decision"]
+    if stage == "ingest" and not reasons:
+        from fairgate.adapters.stages.ingest import source_change
+
+        reasons = [change] if (change := source_change(ctx)) else []
+    if not reasons:
+        log.info("%s: up to date, skipped", stage)
+        return StageOutcome(stage, ran=False)
+    log.info("%s: running (%s)", stage, "; ".join(reasons)[:160])
+    with spent("work"):
+        result = run_stage(ctx, stage)
+    with spent("dvc"):
+        dag.record(stage)
+    return StageOutcome(stage, ran=True, reasons=reasons, result=result)
+
+
+def run_always(ctx: StageContext, stage: str) -> Any:
+    """Run a flow-only stage (one DVC does not track) and count its time as stage work."""
+    with spent("work"):
+        return run_stage(ctx, stage)
+
+
+def promote(ctx: StageContext) -> dict[str, Any]:
+    """Run promote; when it had to re-evaluate against a new champion, record the new decision in dvc.lock."""
+    result = run_always(ctx, "promote")
+    if result.get("reevaluated"):
+        dag = Dag(ctx.root)
+        try:
+            dag.record("gate")
+        finally:
+            dag.close()
+    return result

@@ -1,0 +1,73 @@
+"""Serve the scheduled flow from this process, or register it as a deployment on a work pool.
+
+Both import Prefect, so call them only after PREFECT_API_URL is settled (see infra.prefect_api).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from fairgate.core.config import ScheduleConfig
+
+ENTRYPOINT = "flows/scheduled.py:scheduled"
+# A run that comes due while the last one still works waits for it: one pipeline run per workspace.
+ONE_AT_A_TIME = 1
+# Passed on to the flow runs a worker starts, so they log to the same stores as this shell. Credentials
+# (MLFLOW_TRACKING_PASSWORD, tokens) are not: they belong in the worker's own environment, not in the
+# deployment record on the Prefect server.
+FORWARDED_ENV = ("MLFLOW_TRACKING_URI", "FAIRGATE_LOCK_DIR")
+
+
+def schedules(cfg: ScheduleConfig, interval_s: float | None) -> list[Any]:
+    """The params' cron schedule, or a fixed interval when one is given (for trying it out, and tests)."""
+    from prefect.schedules import Cron, Interval
+
+    if interval_s is not None:
+        return [Interval(interval_s, timezone=cfg.timezone)]
+    return [Cron(cfg.cron, timezone=cfg.timezone)]
+
+
+def describe(cfg: ScheduleConfig, interval_s: float | None) -> str:
+    return f"every {interval_s:g} s" if interval_s is not None else f"cron '{cfg.cron}' ({cfg.timezone})"
+
+
+def serve(root: Path, cfg: ScheduleConfig, interval_s: float | None, name: str) -> None:
+    """Block, serving the deployment ``name`` and running each scheduled flow run in a subprocess."""
+    from flows.scheduled import scheduled
+
+    os.chdir(root)  # the runner resolves the entrypoint from here
+    scheduled.serve(name=name, schedules=schedules(cfg, interval_s), parameters={"root": str(root)},
+                    description="fairgate pipeline on a schedule (fairgate serve)", print_starting_message=False,
+                    tags=["fairgate"], global_limit=ONE_AT_A_TIME)
+
+
+def ensure_process_pool(pool: str) -> bool:
+    """Create the process work pool ``pool`` when it does not exist; True when it was created."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(pool)
+            return False
+        except ObjectNotFound:
+            client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+            return True
+
+
+def deploy(root: Path, cfg: ScheduleConfig, interval_s: float | None, name: str, pool: str) -> str:
+    """Register the scheduled flow from this directory on ``pool``; return the deployment id."""
+    from prefect import flow
+
+    ensure_process_pool(pool)
+    env = {key: os.environ[key] for key in FORWARDED_ENV if os.environ.get(key)}
+    env["PREFECT_LOGGING_EXTRA_LOGGERS"] = "fairgate"
+    source = flow.from_source(source=str(root), entrypoint=ENTRYPOINT)
+    deployment_id = source.deploy(name=name, work_pool_name=pool, schedules=schedules(cfg, interval_s),
+                                  parameters={"root": str(root)}, job_variables={"env": env}, build=False,
+                                  push=False, print_next_steps=False, tags=["fairgate"], concurrency_limit=ONE_AT_A_TIME,
+                                  description="fairgate pipeline on a schedule (fairgate deploy)")
+    return str(deployment_id)

@@ -1,0 +1,85 @@
+"""The end-of-run summary for people: metrics, fairness per group, verdict, champion, where to look."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from fairgate.adapters.infra import files
+from fairgate.adapters.stages import paths
+from fairgate.adapters.stages.context import StageContext
+
+
+def load_evidence(root: Path) -> dict[str, Any]:
+    """The latest decision, evaluation report and promotion outcome found in the workspace."""
+    evidence: dict[str, Any] = {}
+    for key, relative in (("decision", paths.DECISION), ("report", paths.EVAL_REPORT),
+                          ("promotion", paths.PROMOTION), ("train", paths.TRAIN_REPORT)):
+        path = root / relative
+        evidence[key] = files.read_json(path) if path.exists() else None
+    return evidence
+
+
+def decision_markdown_for(ctx: StageContext) -> str:
+    """The promotion card, plus what promote did with it."""
+    evidence = load_evidence(ctx.root)
+    markdown = ctx.path(paths.CARD_MD).read_text()
+    promotion = evidence["promotion"]
+    if promotion:
+        markdown += (f"\n## Promotion\n\nVersion {promotion['version']} of `{promotion['model_name']}`: "
+                     f"{'promoted to champion' if promotion['promoted'] else 'not promoted'}; "
+                     f"champion is version {promotion['champion']}.\n")
+    return markdown
+
+
+def print_summary(console: Console, evidence: dict[str, Any], ui_hint: str) -> None:
+    report, decision, promotion = evidence["report"], evidence["decision"], evidence["promotion"]
+    metrics = Table(title="Test metrics", show_header=False)
+    for name, value in report["metrics"].items():
+        metrics.add_row(name, f"{value:.4f}")
+    console.print(metrics)
+    for feature, fairness in report["fairness"].items():
+        groups = Table(title=f"Fairness by {feature}: DP diff {fairness['demographic_parity_difference']:.3f}, "
+                             f"EO diff {fairness['equalized_odds_difference']:.3f}")
+        for column in ("group", "count", "selection rate", "TPR", "FPR", "accuracy"):
+            groups.add_column(column)
+        for group, row in fairness["groups"].items():
+            groups.add_row(group, str(int(row["count"])), *(f"{row[k]:.3f}" for k in
+                                                            ("selection_rate", "tpr", "fpr", "accuracy")))
+        console.print(groups)
+    if decision["verdict"] == "pass":
+        console.print("[bold green]Gate: PASS[/] (every check passed)")
+    else:
+        label = "REJECTED" if decision["verdict"] == "fail" else "INSUFFICIENT EVIDENCE"
+        console.print(f"[bold yellow]Gate: {label}[/] - the candidate was not promoted:")
+        for reason in decision["reasons"]:
+            console.print(f"  - {escape(reason)}")
+    if promotion:
+        moved = ("promoted to champion" if promotion["promoted"] else
+                 "already the champion" if promotion.get("already_champion") else "registered, not promoted")
+        console.print(f"Model '{promotion['model_name']}' version {promotion['version']}: {moved}. "
+                      f"Champion: version {promotion['champion'] or 'none'}.")
+    console.print(f"Review runs in the MLflow UI: {ui_hint}")
+
+
+def print_sweep(console: Console, outcome: dict[str, Any], gate: Any) -> None:
+    """The spread of each headline and fairness metric across the sweep's seeds."""
+    summary = outcome["summary"]
+    table = Table(title=f"{len(outcome['seeds'])} seeds ({outcome['framework']}): test metrics across seeds")
+    for column in ("metric", "mean", "std", "min", "max"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    shown = [m for m in summary if m in ("accuracy", "balanced_accuracy", "roc_auc")
+             or m.startswith(("demographic_parity_difference.", "equalized_odds_difference."))]
+    for name in shown:
+        stats = summary[name]
+        table.add_row(escape(name), *(f"{stats[k]:.4f}" for k in ("mean", "std", "min", "max")))
+    console.print(table)
+    primary = summary.get(gate.primary_metric)
+    if primary:
+        console.print(f"Seed-to-seed spread of {gate.primary_metric}: {primary['max'] - primary['min']:.4f} "
+                      f"(std {primary['std']:.4f}); gate.margin is {gate.margin}. Runs are children of MLflow run "
+                      f"{outcome['run_id']}; summary in reports/sweep/summary.json.")

@@ -1,0 +1,168 @@
+"""The PyTorch MLP backend: batches sliced from pre-loaded tensors, seeded, CUDA-aware."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from fairgate.core.backends.common import EpochCallback, FitResult, choose_device, diverged
+from fairgate.core.config import TrainConfig
+
+WEIGHTS = "model.pt"
+ARCHITECTURE = "architecture.json"
+
+
+def resolve_device(requested: str, cuda_available: bool | None = None) -> str:
+    """Map ``train.device`` to a torch device, failing before training when CUDA is asked for but absent."""
+    return choose_device(requested, torch.cuda.is_available() if cuda_available is None else cuda_available)
+
+
+def resolve_precision(device: str, bf16_supported: bool | None = None) -> str:
+    """bf16 autocast where the GPU supports it, fp16 (with a GradScaler) on other GPUs, fp32 on CPU."""
+    if device != "cuda":
+        return "fp32"
+    supported = torch.cuda.is_bf16_supported() if bf16_supported is None else bf16_supported
+    return "bf16" if supported else "fp16"
+
+
+def build_model(n_features: int, hidden_sizes: list[int], dropout: float) -> nn.Module:
+    layers: list[nn.Module] = []
+    width = n_features
+    for size in hidden_sizes:
+        layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(dropout)]
+        width = size
+    layers.append(nn.Linear(width, 1))
+    return nn.Sequential(*layers)
+
+
+def _seed(seed: int) -> torch.Generator:
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def _mean_loss(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch: int, autocast) -> float:
+    loss_fn = nn.BCEWithLogitsLoss(reduction="sum")
+    total = 0.0
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, len(X), batch):
+            with autocast():
+                logits = model(X[start:start + batch]).squeeze(1)
+            total += loss_fn(logits.float(), y[start:start + batch]).item()
+    return total / max(len(X), 1)
+
+
+def fit(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, cfg: TrainConfig,
+        on_epoch: EpochCallback = None) -> FitResult:
+    """Train with early stopping on validation loss and return the best weights.
+
+    Raises StageError when the loss stops being finite (divergence), so no model is produced.
+    """
+    generator = _seed(cfg.seed)
+    device = resolve_device(cfg.device)
+    precision = resolve_precision(device)
+    if device == "cuda":
+        torch.backends.cudnn.benchmark = True
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+
+    def autocast():
+        return torch.autocast("cuda", dtype=dtype) if dtype else contextlib.nullcontext()
+
+    scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
+    model = build_model(X_train.shape[1], cfg.hidden_sizes, cfg.dropout).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, fused=True)  # one kernel per step
+    loss_fn = nn.BCEWithLogitsLoss()
+    Xt, yt = torch.from_numpy(X_train).to(device), torch.from_numpy(y_train.astype(np.float32)).to(device)
+    Xv, yv = torch.from_numpy(X_val).to(device), torch.from_numpy(y_val.astype(np.float32)).to(device)
+
+    result = FitResult(model=model, device=device, precision=precision)
+    best_loss, best_state, stale, seen, train_seconds = float("inf"), None, 0, 0, 0.0
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        started = time.perf_counter()
+        # One gather per epoch, then every batch is a contiguous slice (a view, no copy).
+        order = torch.randperm(len(Xt), generator=generator).to(device)
+        X_epoch, y_epoch = Xt[order], yt[order]
+        running = torch.zeros((), device=device)
+        for start in range(0, len(X_epoch), cfg.batch_size):
+            xb, yb = X_epoch[start:start + cfg.batch_size], y_epoch[start:start + cfg.batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            with autocast():
+                loss = loss_fn(model(xb).squeeze(1).float(), yb)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                loss.backward()
+                optimizer.step()
+            running += loss.detach() * len(xb)
+        train_seconds += time.perf_counter() - started
+        seen += len(Xt)
+        train_loss = running.item() / max(len(Xt), 1)
+        val_loss = _mean_loss(model, Xv, yv, 8192, autocast)
+        if not (np.isfinite(train_loss) and np.isfinite(val_loss)):
+            raise diverged(epoch, train_loss)
+        record = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss}
+        result.history.append(record)
+        if on_epoch:
+            on_epoch(record)
+        if val_loss < best_loss - 1e-6:
+            best_loss, stale, result.best_epoch = val_loss, 0, epoch
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            stale += 1
+            if stale >= cfg.patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    result.samples_per_s = seen / train_seconds if train_seconds else 0.0
+    result.model = model.to("cpu").eval()
+    return result
+
+
+def predict_proba(model: nn.Module, X: np.ndarray, batch: int = 65536) -> np.ndarray:
+    """Probability of the positive class for each row of the encoded matrix."""
+    model.eval()
+    out = np.empty(len(X), dtype=np.float64)
+    with torch.no_grad():
+        for start in range(0, len(X), batch):
+            logits = model(torch.from_numpy(np.ascontiguousarray(X[start:start + batch])))
+            out[start:start + batch] = torch.sigmoid(logits.squeeze(1)).double().numpy()
+    return out
+
+
+def save(model: nn.Module, directory: Path, n_features: int, cfg: TrainConfig) -> None:
+    """Write the weights and the architecture needed to rebuild the module."""
+    torch.save(model.state_dict(), directory / WEIGHTS)
+    arch = {"framework": "torch", "n_features": n_features, "hidden_sizes": cfg.hidden_sizes, "dropout": cfg.dropout}
+    (directory / ARCHITECTURE).write_text(json.dumps(arch, indent=2))
+
+
+def load(directory: Path) -> nn.Module:
+    """Rebuild the module from ``save``'s files, on CPU, in eval mode."""
+    arch = json.loads((directory / ARCHITECTURE).read_text())
+    model = build_model(arch["n_features"], arch["hidden_sizes"], arch["dropout"])
+    model.load_state_dict(torch.load(directory / WEIGHTS, map_location="cpu", weights_only=True))
+    return model.eval()
+
+
+def pip_requirements() -> list[str]:
+    return [f"torch=={torch.__version__.split('+')[0]}"]
+
+
+def log_native(model: nn.Module, example: np.ndarray) -> None:
+    """Also log the bare network (encoded features in, logits out) with MLflow's PyTorch flavor."""
+    import mlflow.pytorch
+
+    mlflow.pytorch.log_model(model, name="network", input_example=np.ascontiguousarray(example),
+                             pip_requirements=pip_requirements())

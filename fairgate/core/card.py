@@ -1,0 +1,91 @@
+"""The promotion card: one JSON document per candidate with all the evidence, and its Markdown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fairgate.core.config import Params
+
+
+def build_card(decision: dict[str, Any], report: dict[str, Any], validation: dict[str, Any] | None,
+               lineage: dict[str, str], params: Params) -> dict[str, Any]:
+    """Everything a reviewer needs to trust (or challenge) one gate decision."""
+    stats = decision.get("statistics", {})
+    return {
+        "model": params.promote.model_name,
+        "verdict": decision["verdict"],
+        "reasons": decision["reasons"],
+        "champion_version": decision.get("champion_version"),
+        "data": {
+            "source": params.data.source,
+            "raw_md5": lineage.get("data.raw_md5"),
+            "processed_md5": lineage.get("data.processed_md5"),
+            "validation": None if validation is None else
+            {k: validation.get(k) for k in ("success", "rows", "evaluated", "failed")},
+        },
+        "metrics": report["metrics"],
+        "champion_metrics": decision.get("champion_metrics"),
+        "intervals": {k: stats.get(k) for k in ("primary_metric", "confidence", "n_resamples", "seed", "primary",
+                                                 "fairness")},
+        "groups": {feature: fairness["groups"] for feature, fairness in report["fairness"].items()},
+        "checks": decision["checks"],
+        "git": {"commit": lineage.get("git.commit"), "dirty": lineage.get("git.dirty")},
+        "params_digest": params.digest(),
+        "reproduce": f"git checkout {lineage.get('git.commit', '<commit>')} && dvc repro",
+    }
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _interval(interval: dict[str, Any] | None) -> str:
+    if not interval:
+        return "n/a"
+    return f"{_fmt(interval['estimate'])} [{_fmt(interval['low'])}, {_fmt(interval['high'])}]"
+
+
+def card_markdown(card: dict[str, Any]) -> str:
+    """The card for people: verdict, data, metrics with CIs, per-group table, checks, how to reproduce."""
+    intervals = card["intervals"]
+    lines = [f"# Promotion card: `{card['model']}` - {card['verdict'].upper()}", ""]
+    lines.append(f"Compared against champion: {card['champion_version'] or 'none (first model: absolute checks only)'}")
+    if card["reasons"]:
+        lines += ["", "## Reasons", "", *[f"- {r}" for r in card["reasons"]]]
+    data = card["data"]
+    validation = data["validation"] or {}
+    lines += ["", "## Data", "", f"- source: `{data['source']}`", f"- raw data md5 (DVC): `{data['raw_md5']}`",
+              f"- processed data md5 (DVC): `{data['processed_md5']}`",
+              f"- validation: {'passed' if validation.get('success') else 'failed'}, "
+              f"{validation.get('evaluated')} expectations on {validation.get('rows')} rows"]
+    confidence = intervals.get("confidence") or 0.95
+    lines += ["", f"## Metrics ({confidence:.0%} bootstrap CIs, {intervals.get('n_resamples')} paired resamples)", "",
+              "| metric | candidate | champion |", "| --- | --- | --- |"]
+    champion = card.get("champion_metrics") or {}
+    for name, value in card["metrics"].items():
+        lines.append(f"| {name} | {_fmt(value)} | {_fmt(champion.get(name))} |")
+    primary = intervals.get("primary") or {}
+    lines += ["", f"Primary metric `{intervals.get('primary_metric')}`: candidate {_interval(primary.get('candidate'))}"
+              + (f", champion {_interval(primary.get('champion'))}, difference {_interval(primary.get('difference'))}"
+                 if primary.get("difference") else "")]
+    lines += ["", "| feature | gap | candidate | champion | difference |", "| --- | --- | --- | --- | --- |"]
+    for feature, gaps in (intervals.get("fairness") or {}).items():
+        for gap, values in gaps.items():
+            lines.append(f"| {feature} | {gap} | {_interval(values.get('candidate'))} | "
+                         f"{_interval(values.get('champion'))} | {_interval(values.get('difference'))} |")
+    for feature, groups in card["groups"].items():
+        lines += ["", f"### Groups of `{feature}`", "",
+                  "| group | count | selection rate | TPR | FPR | accuracy |", "| --- | --- | --- | --- | --- | --- |"]
+        for group, row in groups.items():
+            lines.append(f"| {group} | {int(row['count'])} | {_fmt(row['selection_rate'])} | {_fmt(row['tpr'])} "
+                         f"| {_fmt(row['fpr'])} | {_fmt(row['accuracy'])} |")
+    lines += ["", "## Gate checks", "", "| check | value | rule | status | detail |", "| --- | --- | --- | --- | --- |"]
+    for check in card["checks"]:
+        status = check["status"] if check["status"] == "pass" else f"**{check['status']}**"
+        lines.append(f"| {check['name']} | {_fmt(check['value'])} | {check['comparison']} {check['threshold']} "
+                     f"| {status} | {check['detail']} |")
+    lines += ["", "## Reproduce", "", "```bash", card["reproduce"], "```",
+              "", f"git dirty: {card['git']['dirty']}; params digest `{card['params_digest']}`"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,357 @@
+"""The typed, validated configuration loaded once from params.yaml."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from fairgate.core import params_yaml
+
+
+class ConfigError(ValueError):
+    """A params file or override that cannot be used; the message names the key and the fix."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _as_text(value: Any) -> Any:
+    """Column names and label values are text even where YAML reads a number, a boolean or a date.
+
+    A boolean becomes ``True``/``False``, as pandas writes a boolean column's values.
+    """
+    if isinstance(value, bool | int | float):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_as_text)]
+
+
+class SyntheticConfig(_Strict):
+    rows: int = Field(50_000, ge=100)
+    seed: int = 42
+    bias: float = Field(0.0, ge=0.0, le=1.0)
+
+
+class DataConfig(_Strict):
+    source: str = "synthetic"
+    target: Text = "income"
+    positive_label: Text = ">50K"
+    label_values: list[Text] | None = None
+    sensitive: list[Text] = Field(default_factory=lambda: ["sex", "age_group"], min_length=1)
+    features: list[Text] | None = None
+    categorical: list[Text] | None = None
+    numeric: list[Text] | None = None
+    drop: list[Text] = Field(default_factory=list)
+    na_values: list[Text] = Field(default_factory=list)
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    encoding: str = "utf-8"      # of a CSV source: utf-8 (a BOM is skipped), utf-16, latin-1, ...
+    strip_whitespace: bool = True
+    label_map: dict[Text, Text] = Field(default_factory=dict)
+    synthetic: SyntheticConfig = SyntheticConfig()
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"'{value}' is not an encoding Python knows, such as utf-8, utf-16 or latin-1") from None
+        return value
+
+    @field_validator("source")
+    @classmethod
+    def _source_kind(cls, value: str) -> str:
+        if value != "synthetic" and not value.lower().endswith((".csv", ".parquet")):
+            raise ValueError("must be 'synthetic' or a path ending in .csv or .parquet")
+        return value
+
+
+class ValidateConfig(_Strict):
+    min_rows: int = Field(1000, ge=1)
+    min_group_rows: int = Field(30, ge=1)
+    max_null_fraction: float = Field(0.05, ge=0.0, le=1.0)
+    null_tolerance: dict[Text, float] = Field(default_factory=dict)
+    ranges: dict[Text, tuple[float | None, float | None]] = Field(default_factory=dict)
+    extra_columns: Literal["allow", "reject"] = "allow"
+    max_duplicate_fraction: float = Field(0.1, ge=0.0, le=1.0)
+
+    @field_validator("null_tolerance")
+    @classmethod
+    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in value.items() if not 0.0 <= v <= 1.0}
+        if bad:
+            raise ValueError(f"null tolerances must lie in [0, 1], got {bad}")
+        return value
+
+
+class PreprocessConfig(_Strict):
+    seed: int = 42
+    test_size: float = Field(0.2, gt=0.0, lt=0.5)
+    val_size: float = Field(0.1, gt=0.0, lt=0.5)
+    # Categories with fewer training rows share one "infrequent" column (scikit-learn's min_frequency).
+    min_category_count: int = Field(10, ge=1)
+    max_categories: int = Field(100, ge=2)  # one-hot columns per feature at most, the infrequent one included
+
+
+class TrainConfig(_Strict):
+    framework: Literal["torch", "tensorflow"] = "torch"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    hidden_sizes: list[int] = Field(default_factory=lambda: [64, 32], min_length=1)
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    learning_rate: float = Field(0.002, gt=0.0, le=1.0)
+    batch_size: int = Field(512, ge=1)
+    epochs: int = Field(15, ge=1)
+    patience: int = Field(3, ge=1)
+    seed: int = 42
+
+
+class EvaluateConfig(_Strict):
+    threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    calibration_bins: int = Field(10, ge=2)
+    # infrequent: a category training never saw is encoded as the column's infrequent bucket (all zeros
+    # when training had none), as the served model does; error: evaluate stops.
+    unseen_categories: Literal["infrequent", "error"] = "infrequent"
+    max_unseen_share: float = Field(0.05, ge=0.0, le=1.0)  # warn when more test rows hold unseen categories
+
+
+class BootstrapConfig(_Strict):
+    n: int = Field(1000, ge=100, le=100_000)
+    seed: int = 0
+    confidence: float = Field(0.95, gt=0.5, lt=1.0)
+
+
+class GateConfig(_Strict):
+    mode: Literal["non_inferiority", "superiority"] = "non_inferiority"
+    primary_metric: Literal["accuracy", "balanced_accuracy"] = "accuracy"
+    margin: float = Field(0.01, ge=0.0, le=1.0)
+    min_accuracy: float = Field(0.78, ge=0.0, le=1.0)
+    min_roc_auc: float = Field(0.83, ge=0.0, le=1.0)
+    max_demographic_parity_difference: float = Field(0.10, ge=0.0, le=1.0)
+    max_equalized_odds_difference: float = Field(0.10, ge=0.0, le=1.0)
+    max_fairness_increase: float | None = Field(None, ge=0.0, le=1.0)
+    min_group_size: int = Field(30, ge=1)
+    on_insufficient_evidence: Literal["block", "allow"] = "block"
+    intersectional: bool = False
+    bootstrap: BootstrapConfig = BootstrapConfig()
+
+
+class PromoteConfig(_Strict):
+    model_name: str = Field("fairgate", min_length=1)
+    alias: str = Field("champion", min_length=1)
+
+
+class TrackingConfig(_Strict):
+    experiment: str = Field("fairgate", min_length=1)
+
+
+class DriftConfig(_Strict):
+    warn_above: float | None = Field(0.1, ge=0.0)   # PSI; null turns the check off
+    fail_above: float | None = Field(0.25, ge=0.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DriftConfig:
+        if self.warn_above is not None and self.fail_above is not None and self.fail_above < self.warn_above:
+            raise ValueError(f"drift.fail_above ({self.fail_above}) must not be below drift.warn_above "
+                             f"({self.warn_above})")
+        return self
+
+
+class ScheduleConfig(_Strict):
+    cron: str = "0 3 * * *"
+    timezone: str = "UTC"
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from datetime import datetime
+
+        from cronsim import CronSim, CronSimError
+
+        try:
+            CronSim(value, datetime.now())
+        except CronSimError as exc:
+            raise ValueError(f"'{value}' is not a cron expression such as '0 3 * * *' (minute hour day month "
+                             f"weekday): {exc}") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not an IANA time zone such as 'UTC' or 'Europe/Berlin'") from None
+        return value
+
+
+class Params(_Strict):
+    data: DataConfig = DataConfig()
+    validate_: ValidateConfig = Field(ValidateConfig(), alias="validate")
+    preprocess: PreprocessConfig = PreprocessConfig()
+    train: TrainConfig = TrainConfig()
+    evaluate: EvaluateConfig = EvaluateConfig()
+    gate: GateConfig = GateConfig()
+    promote: PromoteConfig = PromoteConfig()
+    tracking: TrackingConfig = TrackingConfig()
+    drift: DriftConfig = DriftConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _columns_consistent(self) -> Params:
+        data = self.data
+        if data.target in data.sensitive:
+            raise ValueError(f"data.sensitive must not contain the target column '{data.target}'")
+        dropped = set(data.drop) & (set(data.sensitive) | {data.target})
+        if dropped:
+            raise ValueError(f"data.drop removes required columns {sorted(dropped)}")
+        if self.preprocess.test_size + self.preprocess.val_size >= 0.8:
+            raise ValueError("preprocess.test_size + preprocess.val_size must leave at least 20% to train")
+        return self
+
+    @property
+    def validate_cfg(self) -> ValidateConfig:
+        return self.validate_
+
+    def section(self, name: str) -> dict[str, Any]:
+        """One params section as plain data, keyed as in params.yaml."""
+        return self.model_dump(mode="json", by_alias=True)[name]
+
+    def digest(self) -> str:
+        """A short, stable hash of every param, for tagging runs."""
+        payload = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _annotation(path: list[str]) -> Any:
+    """The declared type of the param at ``path`` (None when no such key exists)."""
+    model: type[BaseModel] = Params
+    for position, part in enumerate(path):
+        fields = {field.alias or name: field for name, field in model.model_fields.items()}
+        if part not in fields:
+            return None
+        annotation = fields[part].annotation
+        if position == len(path) - 1:
+            return annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return None
+
+
+def _without_none(annotation: Any) -> Any:
+    if get_origin(annotation) is Annotated:
+        return _without_none(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, type(int | None)):
+        kinds = [a for a in get_args(annotation) if a is not type(None)]
+        return kinds[0] if len(kinds) == 1 else annotation
+    return annotation
+
+
+def _is_text(annotation: Any) -> bool:
+    annotation = _without_none(annotation)
+    return annotation is str or (get_origin(annotation) is Literal and all(isinstance(a, str) for a in get_args(annotation)))
+
+
+def _is_text_list(annotation: Any) -> bool:
+    annotation = _without_none(annotation)
+    return get_origin(annotation) is list and _is_text(get_args(annotation)[0])
+
+
+def _literal_value(key: str, text: str, annotation: Any, problem: str) -> Any:
+    """What an override means when its value is not valid YAML: the text itself, as the user typed it."""
+    if _is_text_list(annotation) and text.startswith("[") and text.endswith("]"):
+        return [item.strip().strip("'\"") for item in text[1:-1].split(",") if item.strip()]
+    if get_origin(_without_none(annotation)) is dict:
+        raise ConfigError(f"'{key}': '{text}' is not a YAML mapping ({problem}); write it like "
+                          f"-S '{key}={{\">50K.\": \">50K\"}}', quoting values that start with > < or *")
+    return text
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """Split ``a.b=value`` into its key path and its value.
+
+    The value is parsed as YAML where YAML gives the type the key expects; otherwise it is the literal
+    text: ``data.positive_label=>50K`` is the string ``>50K`` (YAML would start a block scalar), and a
+    text key keeps ``yes``, ``1.0`` or ``2024-01-01`` exactly as typed.
+    """
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"override '{item}' must look like key.path=value, as in `-S train.epochs=5`")
+    key, text = key.strip(), raw.strip()
+    path = key.split(".")
+    if not text:
+        return path, ""
+    annotation = _annotation(path)
+    try:
+        value = params_yaml.load(text)
+    except params_yaml.ParamsYAMLError as exc:
+        return path, _literal_value(key, text, annotation, str(exc))
+    if _is_text(annotation) and value is not None and not isinstance(value, str):
+        return path, text
+    if _is_text_list(annotation) and isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        return path, _literal_value(key, text, annotation, "not a list of values")  # [?] is a YAML mapping
+    return path, value
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Return ``raw`` with each ``key.path=value`` override set (see ``parse_override``)."""
+    merged = json.loads(json.dumps(raw, default=str))
+    for item in overrides:
+        path, value = parse_override(item)
+        node = merged
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"override '{item}': '{part}' is a value, not a section")
+            node = child
+        node[path[-1]] = value
+    return merged
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"unknown key '{key}': remove it or check its spelling against README's params table"
+    if error["type"] == "literal_error":
+        return f"'{key}': {error['msg'].replace('Input should be', 'allowed values are')}"
+    return f"'{key}': {error['msg']} (got {error.get('input')!r})"
+
+
+def build_params(raw: dict[str, Any]) -> Params:
+    """Validate a params mapping, turning pydantic errors into one readable ConfigError."""
+    try:
+        return Params.model_validate(raw or {})
+    except ValidationError as exc:
+        lines = [_describe(e) for e in exc.errors()]
+        raise ConfigError("invalid params:\n  - " + "\n  - ".join(lines)) from None
+
+
+def load_params(path: Path, overrides: list[str] | None = None) -> Params:
+    """Load params.yaml (if present), apply overrides, and validate the result."""
+    raw: dict[str, Any] = {}
+    if path.exists():
+        try:
+            raw = params_yaml.load(path.read_text()) or {}
+        except params_yaml.ParamsYAMLError as exc:
+            raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path} must hold a mapping of sections, got {type(raw).__name__}")
+    elif overrides is None:
+        raise ConfigError(f"params file {path} not found; run from the project root or pass --params")
+    return build_params(apply_overrides(raw, overrides or []))

@@ -1,0 +1,172 @@
+"""Great Expectations (GX Core 1.x) suites built from the data contract, and their evaluation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+import pandas as pd
+
+from fairgate.core.config import ValidateConfig
+from fairgate.core.contract import Schema
+from fairgate.core.gx_expectations import (
+    ExpectColumnValueCountsToBeAtLeast,
+    ExpectColumnValuesToBeFinite,
+    ExpectRowsToBeUnique,
+)
+
+NUMERIC_TYPES = [
+    *(f"int{b}" for b in (8, 16, 32, 64)), *(f"uint{b}" for b in (8, 16, 32, 64)),
+    "float16", "float32", "float64", "Int8", "Int16", "Int32", "Int64", "Float32", "Float64",
+]
+_EXAMPLES = 5
+NOT_NULL = "expect_column_values_to_not_be_null"
+
+
+def _null_tolerance(column: str, schema: Schema, cfg: ValidateConfig) -> float:
+    if column in cfg.null_tolerance:
+        return cfg.null_tolerance[column]
+    return 0.0 if column in (schema.target, *schema.sensitive) else cfg.max_null_fraction
+
+
+def raw_suite(schema: Schema, cfg: ValidateConfig, name: str = "raw") -> gx.ExpectationSuite:
+    """The raw-data suite: presence, types, labels, ranges, nulls, row counts and group sizes."""
+    expectations: list[gxe.Expectation] = []
+    add = expectations.append
+    add(gxe.ExpectTableRowCountToBeBetween(min_value=cfg.min_rows))
+    if cfg.extra_columns == "reject":
+        add(gxe.ExpectTableColumnsToMatchSet(column_set=list(schema.required), exact_match=True))
+    for column in schema.required:
+        add(gxe.ExpectColumnToExist(column=column))
+    for column in schema.numeric:
+        add(gxe.ExpectColumnValuesToBeInTypeList(column=column, type_list=NUMERIC_TYPES))
+        add(ExpectColumnValuesToBeFinite(column=column, meta={"notes": "values must be finite (no inf)"}))
+    for column, (low, high) in cfg.ranges.items():
+        add(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high))
+    for column in schema.required:
+        tolerance = _null_tolerance(column, schema, cfg)
+        if tolerance < 1.0:
+            add(gxe.ExpectColumnValuesToNotBeNull(column=column, mostly=round(1.0 - tolerance, 6)))
+    if schema.label_values:
+        add(gxe.ExpectColumnValuesToBeInSet(column=schema.target, value_set=list(schema.label_values)))
+    add(gxe.ExpectColumnDistinctValuesToContainSet(column=schema.target, value_set=[schema.positive_label]))
+    add(gxe.ExpectColumnUniqueValueCountToBeBetween(column=schema.target, min_value=2, max_value=2))
+    for column in schema.sensitive:
+        add(ExpectColumnValueCountsToBeAtLeast(column=column, min_count=cfg.min_group_rows))
+    if cfg.max_duplicate_fraction < 1.0:
+        add(ExpectRowsToBeUnique(
+            column_list=list(schema.required), mostly=round(1.0 - cfg.max_duplicate_fraction, 6),
+            meta={"notes": "rows that duplicate another row entirely (validate.max_duplicate_fraction)"}))
+    return gx.ExpectationSuite(name=name, expectations=expectations)
+
+
+def processed_suite(feature_names: list[str], label: str, name: str = "processed") -> gx.ExpectationSuite:
+    """The processed-data suite: the exact expected width and names, and every value finite."""
+    expectations: list[gxe.Expectation] = [
+        gxe.ExpectTableColumnsToMatchOrderedList(column_list=[*feature_names, label]),
+        gxe.ExpectColumnValuesToBeInSet(column=label, value_set=[0, 1]),
+    ]
+    for column in feature_names:
+        expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=column))
+        expectations.append(ExpectColumnValuesToBeFinite(column=column, max_abs=1e30))
+    return gx.ExpectationSuite(name=name, expectations=expectations)
+
+
+def save_suite(suite: gx.ExpectationSuite, path: Path) -> None:
+    """Write the suite as JSON, without the random ids GX assigns, so unchanged params give an unchanged file."""
+    payload = suite.to_json_dict()
+    payload.pop("id", None)
+    for expectation in payload["expectations"]:
+        expectation.pop("id", None)
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+
+
+def _summarise(result: Any) -> dict[str, Any]:
+    config = result.expectation_config
+    detail = result.result or {}
+    exception = (result.exception_info or {}).get("exception_message") if result.exception_info else None
+    examples = detail.get("partial_unexpected_list") or []
+    return {
+        "expectation": config.type,
+        "column": config.kwargs.get("column"),
+        "kwargs": {k: v for k, v in config.kwargs.items() if k not in ("column", "batch_id")},
+        "success": bool(result.success),
+        "observed_value": detail.get("observed_value"),
+        "unexpected_count": detail.get("unexpected_count"),
+        "unexpected_percent": detail.get("unexpected_percent"),
+        # A null check's unexpected values are all null: examples would only say 'nan'.
+        "examples": [] if config.type == NOT_NULL else [str(v) for v in examples[:_EXAMPLES]],
+        "exception": exception,
+        "notes": (config.meta or {}).get("notes"),
+    }
+
+
+def run_suite(frame: pd.DataFrame, suite: gx.ExpectationSuite, docs_dir: Path | None = None) -> dict[str, Any]:
+    """Validate ``frame`` against ``suite``; optionally build Data Docs HTML into ``docs_dir``.
+
+    Returns a JSON-ready summary with one entry per expectation, failed or not.
+    """
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    batch = (context.data_sources.add_pandas("fairgate").add_dataframe_asset(suite.name)
+             .add_batch_definition_whole_dataframe("all"))
+    # GX binds expectations to the suite they are added to, so the context gets fresh ones (a copy would
+    # deep-copy the whole suite once per expectation).
+    fresh = [e.configuration.to_domain_obj() for e in suite.expectations]
+    suite = context.suites.add(gx.ExpectationSuite(name=suite.name, expectations=fresh))
+    definition = context.validation_definitions.add(gx.ValidationDefinition(name=suite.name, data=batch, suite=suite))
+    if docs_dir is None:  # a checkpoint only adds actions (Data Docs) and bookkeeping around the same run
+        outcome = definition.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
+    else:
+        context.add_data_docs_site(site_name="fairgate", site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+        checkpoint = context.checkpoints.add(gx.Checkpoint(
+            name=suite.name, validation_definitions=[definition], result_format="SUMMARY",
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["fairgate"])]))
+        outcome = next(iter(checkpoint.run(batch_parameters={"dataframe": frame}).run_results.values()))
+    checks = [_summarise(r) for r in outcome.results]
+    return {
+        "suite": suite.name,
+        "success": all(c["success"] for c in checks),
+        "rows": int(len(frame)),
+        "evaluated": len(checks),
+        "failed": sum(not c["success"] for c in checks),
+        "checks": checks,
+    }
+
+
+def describe_failures(summary: dict[str, Any]) -> str:
+    """One line per failed expectation: what, which column, how many and some examples."""
+    lines = []
+    for check in summary["checks"]:
+        if check["success"]:
+            continue
+        column = f" column '{check['column']}'" if check["column"] else ""
+        parts = [f"{check['expectation']}{column}"]
+        if check.get("notes"):
+            parts.append(check["notes"])
+        if check["expectation"] == NOT_NULL and check["unexpected_count"] is not None:
+            tolerance = 1.0 - check["kwargs"].get("mostly", 1.0)
+            parts.append(f"{check['unexpected_count']} missing values ({(check.get('unexpected_percent') or 0.0):.2f}% "
+                         f"of rows), above its tolerance of {tolerance:.2%} (validate.null_tolerance.{check['column']}, "
+                         "else validate.max_null_fraction)")
+            lines.append("; ".join(parts))
+            continue
+        if check["kwargs"]:
+            parts.append(f"expected {check['kwargs']}")
+        if check["unexpected_count"] is not None:
+            parts.append(f"{check['unexpected_count']} unexpected")
+        if check["examples"]:
+            parts.append(f"e.g. {check['examples']}")
+        elif check["observed_value"] is not None:
+            parts.append(f"observed {check['observed_value']}")
+        if check["exception"]:
+            parts.append(f"error: {check['exception'].splitlines()[0][:200]}")
+        lines.append("; ".join(parts))
+    return "\n".join(f"  - {line}" for line in lines)
