@@ -23,7 +23,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check fairgate flows tasks tests
+	$(BIN)/ruff check fairgate flows tasks tests bench
+	$(BIN)/lint-imports
 
 repro: $(STAMP)
 	$(BIN)/dvc repro

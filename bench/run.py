@@ -64,12 +64,13 @@ def bare_pipeline_s(rows: int, root: Path) -> float:
     script = """
 import time; started = time.perf_counter()
 from pathlib import Path
-from fairgate.core.config import load_params
-from fairgate.core import ingest, validate, preprocess, evaluate
+from fairgate.adapters.params_file import load_params
+from fairgate.adapters import source
+from fairgate.core import validate, preprocess, evaluate
 from fairgate.core.contract import resolve_schema
 from fairgate.core.backends import load_backend
 p = load_params(Path("params.yaml"))
-raw = ingest.load(p.data, Path("."))
+raw = source.load(p.data, Path("."))
 schema = resolve_schema(p.data, list(raw.columns), raw.dtypes)
 assert validate.run_suite(raw, validate.raw_suite(schema, p.validate_cfg))["success"]
 s = preprocess.split(raw, schema, p.preprocess); prep = preprocess.fit_preprocessor(s.train, schema)
@@ -98,7 +99,7 @@ def prefect_start_s(root: Path) -> float:
 
 
 def set_params(root: Path, overrides: list[str]) -> None:
-    script = ("import sys; from pathlib import Path; from fairgate.app.cli import write_params; "
+    script = ("import sys; from pathlib import Path; from fairgate.app.run_service import write_params; "
               "write_params(Path('.'), None, sys.argv[1:])")
     timed([sys.executable, "-c", script, *overrides], root)
 
@@ -187,13 +188,14 @@ def scale(rows: int) -> dict:
 
 
 def gx_rows_per_s(rows: int) -> float:
-    from fairgate.core import ingest, validate
+    from fairgate.adapters import source
+    from fairgate.core import validate
     from fairgate.core.config import build_params
     from fairgate.core.contract import resolve_schema
 
     params = build_params({"data": {"synthetic": {"rows": rows}, "label_values": [">50K", "<=50K"]},
                           "validate": {"ranges": {"hours_per_week": [1, 99], "education_num": [1, 16]}}})
-    raw = ingest.load(params.data, REPO)
+    raw = source.load(params.data, REPO)
     suite = validate.raw_suite(resolve_schema(params.data, list(raw.columns), raw.dtypes), params.validate_cfg)
     validate.run_suite(raw.head(1000), suite)  # warm-up
     best = float("inf")
@@ -212,7 +214,7 @@ import mlflow
 from fairgate.core.bundle import ModelBundle
 from fairgate.core.config import build_params
 from fairgate.core.contract import resolve_schema
-from fairgate.core.ingest import load
+from fairgate.adapters.source import load
 from fairgate.core.preprocess import fit_preprocessor, encode_labels
 from fairgate.core.backends import load_backend
 from fairgate.adapters.infra.pyfunc import log_bundle

@@ -1,4 +1,5 @@
-"""The training pipeline flow: dvc.yaml's stages in order, then promote, then the decision artifact."""
+"""The training pipeline flow: walks ``PIPELINE`` (dvc.yaml's stages and the flow-only steps), then publishes
+the gate decision."""
 
 from __future__ import annotations
 
@@ -9,25 +10,21 @@ from prefect import flow
 from prefect.runtime import flow_run
 
 from fairgate.adapters.infra.dag import Dag
+from fairgate.adapters.stages import PIPELINE
 from fairgate.adapters.stages.context import StageContext
-from fairgate.app.summary import decision_markdown_for
 from fairgate.core.config import Params
 from tasks import stages as tasks
 
 
 @flow(name="fairgate-pipeline", log_prints=True)
 def pipeline(root: str, params: Params) -> dict[str, Any]:
-    """Run every stale stage, record it in dvc.lock, promote, and publish the gate decision."""
+    """Run every step in order: stale DVC stages (recorded in dvc.lock), drift and promote always."""
     ctx = StageContext(root=Path(root), params=params, flow_run_id=str(flow_run.id), run_name="fairgate run")
     dag = Dag(ctx.root)
-    outcomes = {}
     try:
-        for stage in dag.stages:
-            outcomes[stage] = tasks.stage_task(stage)(ctx, dag)
-            if stage == "validate":
-                tasks.drift(ctx)  # raises, and so stops the flow before training, above drift.fail_above
+        outcomes = {step.name: tasks.step_task(step)(ctx, dag) for step in PIPELINE}
     finally:
         dag.close()
-    promotion = tasks.promote(ctx)
-    tasks.publish_decision(decision_markdown_for(ctx))
-    return {"stages": {name: outcome.ran for name, outcome in outcomes.items()}, "promotion": promotion}
+    tasks.publish_decision(ctx)
+    return {"stages": {s.name: outcomes[s.name].ran for s in PIPELINE if s.dvc},
+            "promotion": outcomes["promote"].result}

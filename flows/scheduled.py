@@ -6,17 +6,12 @@ params come from that directory's params.yaml at run time, exactly as `dvc repro
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from prefect import flow
 
-from fairgate.adapters.infra.locks import workspace
-from fairgate.adapters.infra.tracking import check_reachable, tracking_uri
-from fairgate.app.preflight import check_columns
-from fairgate.app.run_service import reap_killed_runs, reconcile_champion
-from fairgate.core.config import load_params
+from fairgate.app import run_service
 from flows.pipeline import pipeline
 
 
@@ -24,11 +19,5 @@ from flows.pipeline import pipeline
 def scheduled(root: str) -> dict[str, Any]:
     """Run the pipeline in ``root`` inside this flow run, so its tasks and MLflow run point back to it."""
     project = Path(root).resolve()
-    os.chdir(project)
-    params = load_params(project / "params.yaml")
-    check_columns(params, project)
-    check_reachable(tracking_uri(project))
-    with workspace(project, "the scheduled `fairgate-scheduled` flow run"):
-        reap_killed_runs(project, params)
-        reconcile_champion(project, params)
+    with run_service.scheduled(project) as params:
         return pipeline.fn(root=str(project), params=params)

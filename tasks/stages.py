@@ -1,40 +1,31 @@
-"""Each DVC stage as a Prefect task named after it, plus promote and the run's Markdown artifact."""
+"""Each step of the pipeline as a Prefect task named after it, and the run's Markdown artifact."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from fairgate.adapters.infra.dag import Dag
+from fairgate.adapters.stages import Step
 from fairgate.adapters.stages.context import StageContext
 from fairgate.app import orchestrate
+from fairgate.app.summary import decision_markdown_for
 
 
-def stage_task(stage: str):
-    """A task named after the stage that runs it when DVC sees it stale and records it in dvc.lock."""
+def step_task(step: Step):
+    """A task named after the step; DVC stages run when stale and are recorded in dvc.lock. Retries, for the
+    steps that have them, are on registry I/O only."""
 
-    @task(name=stage, cache_policy=NO_CACHE)
+    @task(name=step.name, cache_policy=NO_CACHE, retries=step.retries, retry_delay_seconds=list(step.retry_delays_s))
     def _run(ctx: StageContext, dag: Dag) -> orchestrate.StageOutcome:
-        return orchestrate.run_if_stale(ctx, dag, stage)
+        return orchestrate.run_step(ctx, dag, step)
 
     return _run
 
 
-@task(name="drift", cache_policy=NO_CACHE)
-def drift(ctx: StageContext) -> dict[str, Any]:
-    """Compare the new snapshot with the champion's training rows; a large shift stops the flow here."""
-    return orchestrate.run_always(ctx, "drift")
-
-
-@task(name="promote", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def promote(ctx: StageContext) -> dict[str, Any]:
-    """Registry I/O: register the version and move the alias only if the gate passed."""
-    return orchestrate.promote(ctx)
-
-
 @task(name="publish-decision", cache_policy=NO_CACHE)
-def publish_decision(markdown: str) -> None:
-    create_markdown_artifact(key="gate-decision", markdown=markdown, description="fairgate gate decision")
+def publish_decision(ctx: StageContext) -> None:
+    """The promotion card and what promote did with it, as the flow run's Markdown artifact."""
+    create_markdown_artifact(key="gate-decision", markdown=decision_markdown_for(ctx),
+                             description="fairgate gate decision")

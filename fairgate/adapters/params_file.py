@@ -1,4 +1,5 @@
-"""Writing values into params.yaml in place, keeping its comments and layout (ruamel's round trip)."""
+"""params.yaml on disk: loading it (validated, with overrides) and writing values into it in place,
+keeping its comments and layout (ruamel's round trip)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from fairgate.core import params_yaml
+from fairgate.core.config import ConfigError, Params, build_params
+from fairgate.core.overrides import apply_overrides
 
 
 def _styled(value: Any) -> Any:
@@ -58,3 +63,18 @@ def set_values(path: Path, values: list[tuple[list[str], Any]]) -> None:
     from fairgate.adapters.infra.files import write_text
 
     write_text(path, render(path, values))
+
+
+def load_params(path: Path, overrides: list[str] | None = None) -> Params:
+    """Load params.yaml (if present), apply overrides, and validate the result."""
+    raw: dict[str, Any] = {}
+    if path.exists():
+        try:
+            raw = params_yaml.load(path.read_text()) or {}
+        except params_yaml.ParamsYAMLError as exc:
+            raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path} must hold a mapping of sections, got {type(raw).__name__}")
+    elif overrides is None:
+        raise ConfigError(f"params file {path} not found; run from the project root or pass --params")
+    return build_params(apply_overrides(raw, overrides or []))

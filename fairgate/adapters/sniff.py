@@ -25,7 +25,7 @@ class TextFormat:
 def sniff(path: Path) -> TextFormat:
     """The delimiter (csv.Sniffer over the first 64 KB, else the most common candidate in the header)
     and whether values follow it after a space (``a, b``), which the reader then skips."""
-    from fairgate.core.ingest import encoding_from_bom
+    from fairgate.adapters.source import encoding_from_bom
 
     encoding = "utf-16" if (encoding_from_bom(path) or "").startswith("UTF-16") else "utf-8"
     with path.open("rb") as handle:

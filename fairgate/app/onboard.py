@@ -2,7 +2,7 @@
 
 The draft is built so that a `fairgate run` on the same file passes validate: the roles and tokens
 are decided from the file's text, and every tolerance is then measured on the very frame ingest
-makes of it (``ingest.load`` with the drafted contract), which is what validate will check.
+makes of it (``source.load`` with the drafted contract), which is what validate will check.
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def draft_contract(root: Path, source: str, path: Path, target: str | None, posi
     _labels(draft, target, counts[target], set(tokens), positive)
     _roles(draft, columns, counts, rows, set(tokens), target, chosen)
     cfg = DataConfig.model_validate(draft.data | {"source": str(path.resolve())})
-    from fairgate.core.ingest import load
+    from fairgate.adapters.source import load
 
     _measured_rules(draft, load(cfg, root), cfg)
     return draft, rows

@@ -10,7 +10,7 @@ from typing import Any
 from fairgate.adapters.infra import files, registry, tracking
 from fairgate.adapters.infra.dag import Dag
 from fairgate.adapters.infra.timing import spent
-from fairgate.adapters.stages import paths
+from fairgate.adapters.stages import Step, paths
 from fairgate.adapters.stages.context import StageContext
 from fairgate.core.errors import StageError
 
@@ -100,13 +100,12 @@ def run_always(ctx: StageContext, stage: str) -> Any:
         return run_stage(ctx, stage)
 
 
-def promote(ctx: StageContext) -> dict[str, Any]:
-    """Run promote; when it had to re-evaluate against a new champion, record the new decision in dvc.lock."""
-    result = run_always(ctx, "promote")
-    if result.get("reevaluated"):
-        dag = Dag(ctx.root)
-        try:
-            dag.record("gate")
-        finally:
-            dag.close()
-    return result
+def run_step(ctx: StageContext, dag: Dag, step: Step) -> StageOutcome:
+    """What the flow does for one step of ``PIPELINE``: a DVC stage when stale, a flow-only one always."""
+    if step.dvc and not step.always:
+        return run_if_stale(ctx, dag, step.name)
+    result = run_always(ctx, step.name)
+    if step.name == "promote" and result.get("reevaluated"):
+        with spent("dvc"):
+            dag.record("gate")  # promote re-judged the candidate against a new champion: a new gate decision
+    return StageOutcome(step.name, ran=True, result=result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,8 @@ from fairlearn.metrics import (
 from sklearn import metrics as skm
 
 from fairgate.core.config import EvaluateConfig
-from fairgate.core.preprocess import category_text
+from fairgate.core.contract import Schema
+from fairgate.core.preprocess import category_text, encode_labels
 
 
 def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, bins: int) -> float:
@@ -97,6 +99,23 @@ def evaluate(y_true: np.ndarray, proba: np.ndarray, sensitive: pd.DataFrame, cfg
         "metrics": classification_metrics(y_true, proba, cfg),
         "fairness": {col: fairness_report(y_true, pred, category_text(sensitive[col])) for col in sensitive.columns},
     }
+
+
+def score(predict_proba: Callable[[pd.DataFrame], np.ndarray], rows: pd.DataFrame, schema: Schema,
+          cfg: EvaluateConfig) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """One model's evaluation report on raw labelled rows, with the labels and probabilities behind it."""
+    proba = np.asarray(predict_proba(rows), dtype=np.float64).reshape(-1)
+    y = encode_labels(rows, schema)
+    return evaluate(y, proba, rows[list(schema.sensitive)], cfg), y, proba
+
+
+def flat_metrics(report: dict[str, Any]) -> dict[str, float]:
+    """Headline metrics plus each sensitive feature's fairness gaps, as one flat mapping."""
+    flat = dict(report["metrics"])
+    for feature, fairness in report["fairness"].items():
+        for key in ("demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference"):
+            flat[f"{key}.{feature}"] = fairness[key]
+    return flat
 
 
 def roc_points(y_true: np.ndarray, proba: np.ndarray) -> pd.DataFrame:

@@ -1,90 +1,14 @@
-"""Load the configured source into one normalised raw frame (the snapshot every later stage reads)."""
+"""The raw snapshot's clean-up: dropped columns, stripped whitespace, missing-value tokens, label text."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pandas as pd
 
 from fairgate.core.config import DataConfig
-from fairgate.core.errors import StageError
-from fairgate.core.synthetic import generate
 
 
 def _is_text(series: pd.Series) -> bool:
     return pd.api.types.is_string_dtype(series) or isinstance(series.dtype, pd.CategoricalDtype)
-
-
-def read_source(cfg: DataConfig, root: Path) -> pd.DataFrame:
-    """Read ``cfg.source``: the synthetic generator, or a CSV or Parquet file relative to ``root``."""
-    if cfg.source == "synthetic":
-        return generate(cfg.synthetic, target=cfg.target, positive_label=str(cfg.positive_label))
-    path = Path(cfg.source)
-    path = path if path.is_absolute() else root / path
-    if not path.is_file():
-        raise StageError("ingest", f"data.source file '{path}' does not exist",
-                         "put the file there or set data.source to its path (or to 'synthetic')")
-    try:
-        if path.suffix.lower() == ".parquet":
-            frame = pd.read_parquet(path)
-            _check_unique_names(list(frame.columns), path)
-        else:
-            _check_unique_names(header(path, cfg), path)
-            frame = pd.read_csv(path, sep=cfg.delimiter, na_values=cfg.na_values or None, encoding=cfg.encoding,
-                                skipinitialspace=cfg.strip_whitespace)
-    except pd.errors.EmptyDataError:
-        raise StageError("ingest", f"'{path}' is empty", "supply a file with a header row and data rows") from None
-    except UnicodeError:
-        raise StageError("ingest", f"'{path.name}' is not {cfg.encoding} text{_encoding_hint(path)}",
-                         "set data.encoding to the file's encoding (utf-16, latin-1, ...) or save it as UTF-8") from None
-    except (ValueError, OSError) as exc:
-        raise StageError("ingest", f"cannot read '{path}': {exc}", "check the file format") from None
-    _check_shape(frame, path, cfg.delimiter)
-    return frame
-
-
-def header(path: Path, cfg: DataConfig) -> list[str]:
-    """The CSV's column names exactly as written (pandas would rename a repeated ``sex`` to ``sex.1``)."""
-    first = pd.read_csv(path, sep=cfg.delimiter, header=None, nrows=1, dtype="str", encoding=cfg.encoding,
-                        skipinitialspace=cfg.strip_whitespace, keep_default_na=False)
-    names = [str(v) for v in first.iloc[0]] if len(first) else []
-    return [n.strip() for n in names] if cfg.strip_whitespace else names
-
-
-def _check_unique_names(names: list[str], path: Path) -> None:
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise StageError("ingest", f"'{path.name}' names the columns {repeated} more than once, so a stage would read "
-                         "one and train on the other", "rename or remove the repeated columns in the file")
-
-
-BOMS = {b"\xff\xfe": "UTF-16 (little-endian)", b"\xfe\xff": "UTF-16 (big-endian)", b"\xef\xbb\xbf": "UTF-8"}
-
-
-def encoding_from_bom(path: Path) -> str | None:
-    """The encoding a byte-order mark at the start of the file announces, or None."""
-    with path.open("rb") as handle:
-        start = handle.read(3)
-    return next((name for bom, name in BOMS.items() if start.startswith(bom)), None)
-
-
-def _encoding_hint(path: Path) -> str:
-    found = encoding_from_bom(path)
-    return f": it starts with a {found} byte-order mark" if found else ""
-
-
-def _check_shape(frame: pd.DataFrame, path: Path, delimiter: str) -> None:
-    """Catch a wrong delimiter (everything in one column) and a header with no data rows."""
-    if frame.shape[1] == 1:
-        header = str(frame.columns[0])
-        for other in (";", "\t", "|", ","):
-            if other != delimiter and other in header:
-                raise StageError("ingest", f"'{path.name}' parsed as a single column '{header[:60]}': "
-                                 f"the delimiter looks like {other!r}, not {delimiter!r}",
-                                 f"set data.delimiter: {other!r} in params.yaml")
-    if len(frame) == 0:
-        raise StageError("ingest", f"'{path.name}' has a header ({len(frame.columns)} columns) but no data rows",
-                         "supply a file with data rows")
 
 
 def normalise(frame: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
@@ -119,11 +43,3 @@ def _as_labels(series: pd.Series) -> pd.Series:
     """Render values as strings, keeping missing values missing."""
     as_text = series.astype("str")
     return as_text.mask(series.isna())
-
-
-def load(cfg: DataConfig, root: Path) -> pd.DataFrame:
-    """Read and normalise the source; the result is the raw snapshot."""
-    frame = normalise(read_source(cfg, root), cfg)
-    if frame.shape[1] == 0:
-        raise StageError("ingest", "the source has no columns", "check the delimiter and the header row")
-    return frame.reset_index(drop=True)

@@ -1,8 +1,8 @@
-"""Figures people would rather look at than read: ROC, calibration and per-group rates."""
+"""Figures people would rather look at than read: ROC, calibration and per-group rates (the adapters
+save them with ``files.save_figure``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -17,7 +17,7 @@ def _pyplot():
     return plt
 
 
-def roc_figure(points: pd.DataFrame, auc: float, path: Path) -> None:
+def roc_figure(points: pd.DataFrame, auc: float) -> Any:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.plot(points["fpr"], points["tpr"], label=f"model (AUC {auc:.3f})")
@@ -25,11 +25,10 @@ def roc_figure(points: pd.DataFrame, auc: float, path: Path) -> None:
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC curve")
     ax.legend(loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return fig
 
 
-def calibration_figure(points: pd.DataFrame, ece: float, path: Path) -> None:
+def calibration_figure(points: pd.DataFrame, ece: float) -> Any:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect")
@@ -37,11 +36,10 @@ def calibration_figure(points: pd.DataFrame, ece: float, path: Path) -> None:
     ax.set(xlabel="mean predicted probability", ylabel="observed positive rate", title="Calibration")
     ax.legend(loc="upper left")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return fig
 
 
-def group_figure(feature: str, fairness: dict[str, Any], path: Path) -> None:
+def group_figure(feature: str, fairness: dict[str, Any]) -> Any:
     """Selection rate, TPR and FPR side by side for each group of one sensitive feature."""
     plt = _pyplot()
     groups = pd.DataFrame(fairness["groups"]).T[["selection_rate", "tpr", "fpr"]]
@@ -51,5 +49,4 @@ def group_figure(feature: str, fairness: dict[str, Any], path: Path) -> None:
            title=f"{feature}: DP diff {fairness['demographic_parity_difference']:.3f}, "
                  f"EO diff {fairness['equalized_odds_difference']:.3f}")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return fig

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -120,13 +119,6 @@ class Preprocessor:
     @classmethod
     def from_json(cls, text: str) -> Preprocessor:
         return cls(**json.loads(text))
-
-    def save(self, path: Path) -> None:
-        path.write_text(self.to_json())
-
-    @classmethod
-    def load(cls, path: Path) -> Preprocessor:
-        return cls.from_json(path.read_text())
 
 
 def category_text(series: pd.Series) -> pd.Series:

@@ -1,20 +1,11 @@
-"""Seed sweeps: train the configured model once per seed on the processed data and score each on the
-test rows, so the spread between seeds shows how much of a metric difference is noise.
-
-Each seed is logged as an MLflow child run of one sweep run; nothing is registered or promoted.
-"""
+"""Seed sweeps: which seeds to train, and the spread of each metric across them (how much of a metric
+difference between two models is noise)."""
 
 from __future__ import annotations
 
-import os
-import socket
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from fairgate.adapters.stages import paths
-from fairgate.core.config import Params
 
 HEADLINE = ("accuracy", "balanced_accuracy", "roc_auc")
 
@@ -31,29 +22,6 @@ def parse_seeds(text: str) -> list[int]:
     if not seeds:
         raise ValueError("--seeds is empty: give at least one seed, e.g. 1,2,3")
     return list(dict.fromkeys(seeds))
-
-
-def train_and_score(root: str, params: Params, seed: int, threads: int | None = None) -> dict[str, Any]:
-    """Fit the configured backend with ``seed`` and return its test metrics (runs in any worker process)."""
-    from fairgate.adapters.stages.context import StageContext
-    from fairgate.adapters.stages.evaluate import flat_metrics, load_test, score
-    from fairgate.core.backends import load_backend
-    from fairgate.core.bundle import ModelBundle
-    from fairgate.core.preprocess import Preprocessor
-
-    cfg = params.train.model_copy(update={"seed": seed})
-    if threads and cfg.framework == "torch":
-        import torch
-
-        torch.set_num_threads(threads)  # several workers share the cores instead of oversubscribing them
-    folder = Path(root) / paths.PROCESSED
-    arrays = [np.load(folder / name) for name in (paths.TRAIN_X, paths.TRAIN_Y, paths.VAL_X, paths.VAL_Y)]
-    result = load_backend(cfg.framework).fit(*arrays, cfg)
-    bundle = ModelBundle(Preprocessor.load(folder / paths.PREPROCESSOR), result.model, cfg.framework)
-    test, schema = load_test(StageContext(root=Path(root), params=params))
-    report, _, _ = score(bundle.predict_proba, test, schema, params)
-    return {"seed": seed, "metrics": flat_metrics(report), "best_epoch": result.best_epoch,
-            "samples_per_s": result.samples_per_s, "worker": f"{socket.gethostname()}:{os.getpid()}"}
 
 
 def summarise(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:

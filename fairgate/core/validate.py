@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import great_expectations as gx
@@ -75,15 +73,6 @@ def processed_suite(feature_names: list[str], label: str, name: str = "processed
     return gx.ExpectationSuite(name=name, expectations=expectations)
 
 
-def save_suite(suite: gx.ExpectationSuite, path: Path) -> None:
-    """Write the suite as JSON, without the random ids GX assigns, so unchanged params give an unchanged file."""
-    payload = suite.to_json_dict()
-    payload.pop("id", None)
-    for expectation in payload["expectations"]:
-        expectation.pop("id", None)
-    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-
-
 def _summarise(result: Any) -> dict[str, Any]:
     config = result.expectation_config
     detail = result.result or {}
@@ -104,11 +93,8 @@ def _summarise(result: Any) -> dict[str, Any]:
     }
 
 
-def run_suite(frame: pd.DataFrame, suite: gx.ExpectationSuite, docs_dir: Path | None = None) -> dict[str, Any]:
-    """Validate ``frame`` against ``suite``; optionally build Data Docs HTML into ``docs_dir``.
-
-    Returns a JSON-ready summary with one entry per expectation, failed or not.
-    """
+def prepared(suite: gx.ExpectationSuite) -> tuple[Any, Any]:
+    """An ephemeral GX context holding ``suite`` and a validation definition for a whole in-memory frame."""
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
     batch = (context.data_sources.add_pandas("fairgate").add_dataframe_asset(suite.name)
@@ -117,28 +103,27 @@ def run_suite(frame: pd.DataFrame, suite: gx.ExpectationSuite, docs_dir: Path | 
     # deep-copy the whole suite once per expectation).
     fresh = [e.configuration.to_domain_obj() for e in suite.expectations]
     suite = context.suites.add(gx.ExpectationSuite(name=suite.name, expectations=fresh))
-    definition = context.validation_definitions.add(gx.ValidationDefinition(name=suite.name, data=batch, suite=suite))
-    if docs_dir is None:  # a checkpoint only adds actions (Data Docs) and bookkeeping around the same run
-        outcome = definition.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
-    else:
-        context.add_data_docs_site(site_name="fairgate", site_config={
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        })
-        checkpoint = context.checkpoints.add(gx.Checkpoint(
-            name=suite.name, validation_definitions=[definition], result_format="SUMMARY",
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["fairgate"])]))
-        outcome = next(iter(checkpoint.run(batch_parameters={"dataframe": frame}).run_results.values()))
+    return context, context.validation_definitions.add(gx.ValidationDefinition(name=suite.name, data=batch, suite=suite))
+
+
+def summary_of(outcome: Any, suite_name: str, rows: int) -> dict[str, Any]:
+    """A GX validation result as JSON-ready data: one entry per expectation, failed or not."""
     checks = [_summarise(r) for r in outcome.results]
     return {
-        "suite": suite.name,
+        "suite": suite_name,
         "success": all(c["success"] for c in checks),
-        "rows": int(len(frame)),
+        "rows": int(rows),
         "evaluated": len(checks),
         "failed": sum(not c["success"] for c in checks),
         "checks": checks,
     }
+
+
+def run_suite(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> dict[str, Any]:
+    """Validate ``frame`` against ``suite`` (see ``summary_of``)."""
+    _, definition = prepared(suite)
+    outcome = definition.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
+    return summary_of(outcome, suite.name, len(frame))
 
 
 def describe_failures(summary: dict[str, Any]) -> str:

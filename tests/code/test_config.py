@@ -2,7 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from fairgate.core.config import ConfigError, apply_overrides, build_params, load_params, parse_override
+from fairgate.adapters.params_file import load_params
+from fairgate.core.config import ConfigError, build_params
+from fairgate.core.overrides import apply_overrides, parse_override
 
 
 def test_defaults_are_valid_and_match_the_documented_gate():

@@ -5,18 +5,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fairgate.adapters.infra.dag import stage_order
-from fairgate.adapters.stages import FLOW_ONLY, STAGES
+from fairgate.adapters.stages import DVC_STAGES, FLOW_ONLY, PIPELINE, STAGES
 from fairgate.core.config import Params
 
 ROOT = Path(__file__).resolve().parents[2]
 DVC = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
 
 
-def test_flow_stages_are_exactly_dvc_yaml_stages_plus_the_flow_only_ones():
-    assert stage_order(ROOT) == list(DVC)
-    assert [name for name in STAGES if name not in FLOW_ONLY] == list(DVC)
-    assert STAGES.index("drift") < STAGES.index("train") and STAGES[-1] == "promote"
+def test_the_pipeline_list_holds_dvc_yaml_stages_in_order_plus_the_flow_only_steps():
+    assert list(DVC_STAGES) == list(DVC), "PIPELINE's DVC steps must be dvc.yaml's stages, in its order"
+    assert set(FLOW_ONLY) == set(STAGES) - set(DVC) == {"drift", "promote"}
+    assert STAGES.index("drift") < STAGES.index("preprocess"), "drift stops the flow before anything trains"
+    assert STAGES[-1] == "promote" and all(not s.dvc and s.always for s in PIPELINE if s.name in FLOW_ONLY)
+    assert [s.name for s in PIPELINE if s.retries] == ["promote"], "retries go on registry I/O only"
 
 
 def test_every_dvc_stage_calls_fairgate_stage_with_its_own_name():
@@ -33,22 +34,38 @@ def test_each_stage_has_module_params_section_and_test_file():
         assert list(ROOT.glob(f"tests/**/test_{name}.py")), name
 
 
-def test_stage_outputs_feed_only_later_stages():
-    produced: dict[str, str] = {}
+def test_every_stage_reads_only_what_earlier_stages_produce():
+    producer = {}
     for name, spec in DVC.items():
-        for dep in spec.get("deps", []):
-            if dep in produced:
-                assert list(DVC).index(produced[dep]) < list(DVC).index(name)
         for group in ("outs", "metrics", "plots"):
             for out in spec.get(group, []):
-                produced[out if isinstance(out, str) else next(iter(out))] = name
+                producer[out if isinstance(out, str) else next(iter(out))] = name
+    order = list(DVC)
+    for name, spec in DVC.items():
+        for dep in spec.get("deps", []):
+            if dep in producer:
+                assert order.index(producer[dep]) < order.index(name), f"{name} reads {dep}, which {producer[dep]} writes"
 
 
-def test_task_names_match_stage_names():
-    from tasks.stages import promote, stage_task
+def test_the_flow_walks_the_pipeline_list_in_order(monkeypatch):
+    """The flow body, run for real with its tasks replaced by recorders: every step, in PIPELINE's order."""
+    import flows.pipeline as module
+    from fairgate.app.orchestrate import StageOutcome
+    from tasks import stages as tasks
 
-    assert [stage_task(name).name for name in DVC] == list(DVC)
-    assert promote.name == "promote"
+    walked = []
+
+    def recorder(step):
+        def run(ctx, dag):
+            walked.append(step.name)
+            return StageOutcome(step.name, ran=step.dvc, result={"promoted": False})
+        return run
+
+    monkeypatch.setattr(tasks, "step_task", recorder)
+    monkeypatch.setattr(tasks, "publish_decision", lambda ctx: walked.append("publish"))
+    outcome = module.pipeline.fn(root=str(ROOT), params=Params())
+    assert walked == [*STAGES, "publish"]
+    assert outcome["stages"] == dict.fromkeys(DVC_STAGES, True) and outcome["promotion"] == {"promoted": False}
 
 
 def test_a_dvc_lock_held_by_another_command_is_the_workspace_busy_error(tmp_path_factory):

@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 
 from fairgate.adapters.sniff import sniff, value_counts
+from fairgate.adapters.source import load
 from fairgate.app.onboard import NeedsSensitive, draft_contract, init, model_name
 from fairgate.core import draft
 from fairgate.core.config import build_params
 from fairgate.core.contract import resolve_schema
 from fairgate.core.draft import DraftError
-from fairgate.core.ingest import load
 from fairgate.core.params_yaml import load as load_yaml
 from fairgate.core.rows import duplicated_rows
 from tests import census

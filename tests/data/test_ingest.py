@@ -3,9 +3,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from fairgate.adapters.source import load
 from fairgate.core.config import build_params
 from fairgate.core.errors import StageError
-from fairgate.core.ingest import load
 
 CENSUS_LIKE = "age, sex, income\n39, Male, <=50K.\n50, Female, >50K.\n38, ?, <=50K\n"
 

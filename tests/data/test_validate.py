@@ -4,9 +4,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fairgate.adapters.gx_files import run_suite_with_docs, save_suite
 from fairgate.core.contract import resolve_schema
 from fairgate.core.errors import StageError
-from fairgate.core.validate import describe_failures, raw_suite, run_suite, save_suite
+from fairgate.core.validate import describe_failures, raw_suite, run_suite
 
 
 def _failed(summary):
@@ -14,7 +15,7 @@ def _failed(summary):
 
 
 def test_clean_synthetic_data_passes_and_writes_data_docs(raw, schema, params, tmp_path: Path):
-    summary = run_suite(raw, raw_suite(schema, params.validate_cfg), tmp_path / "docs")
+    summary = run_suite_with_docs(raw, raw_suite(schema, params.validate_cfg), tmp_path / "docs")
     assert summary["success"], describe_failures(summary)
     assert summary["evaluated"] >= 15
     assert (tmp_path / "docs" / "index.html").exists()

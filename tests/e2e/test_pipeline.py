@@ -1,7 +1,8 @@
 """`fairgate run` end to end on a few thousand generated rows, with real Prefect, DVC and MLflow.
 
-The tests share one project and build on each other in file order: a first champion, then no-op
-reruns, a train-only change, a biased candidate, and bad raw data.
+The tests share one project whose first run made the first champion. Each test starts from that
+project at its baseline params with every stage up to date (`settled`), and asserts what its own
+change does relative to that state, so the tests pass alone and in any order.
 """
 
 from __future__ import annotations
@@ -13,12 +14,30 @@ import pytest
 from tests.project import SMALL
 
 pytestmark = pytest.mark.e2e
+NO_FLOW = "nothing to do, so no Prefect flow run was started"
 
 
-def test_good_model_on_unbiased_data_becomes_champion(project):
+@pytest.fixture(scope="module")
+def first(project):
+    """The project's first run (it makes the first champion) and the rerun right after it."""
     done = project.fairgate("run", *SMALL)
+    champion = project.champion()
+    return {"run": done, "champion": champion, "rerun": project.fairgate("run"),
+            "params": (project.root / "params.yaml").read_text()}
+
+
+@pytest.fixture
+def settled(project, first):
+    """The project at its baseline params, every stage up to date (a no-op run when it already was)."""
+    (project.root / "params.yaml").write_text(first["params"])
+    project.fairgate("run")
+    return project
+
+
+def test_good_model_on_unbiased_data_becomes_champion(project, first):
+    done = first["run"]
     assert "Gate: PASS" in done.stdout
-    assert project.champion() == "1"
+    assert first["champion"] == "1"
     decision = json.loads((project.root / "reports/gate/decision.json").read_text())
     assert decision["verdict"] == "pass" and decision["champion_version"] is None
     run = project.client().get_run(json.loads((project.root / "models/run.json").read_text())["run_id"])
@@ -34,37 +53,41 @@ def test_good_model_on_unbiased_data_becomes_champion(project):
     assert "promoted" in history
 
 
-NO_FLOW = "nothing to do, so no Prefect flow run was started"
-
-
-def test_after_a_run_dvc_is_clean_and_repro_is_a_no_op(project):
+def test_after_a_run_dvc_is_clean_and_repro_is_a_no_op(settled):
+    project = settled
     assert "up to date" in project.dvc("status").stdout
     repro = project.dvc("repro")
     assert "Data and pipelines are up to date" in repro.stdout
     assert "Running stage" not in repro.stdout
 
 
-def test_rerun_with_nothing_changed_skips_every_stage(project):
-    first = project.fairgate("run")  # drift now has a champion to compare the snapshot with
-    assert "drift: max PSI" in first.stderr
+def test_rerun_with_nothing_changed_skips_every_stage(settled, first):
+    project = settled
+    assert "drift: max PSI" in first["rerun"].stderr, "the rerun after a promotion compares with the champion"
+    champion, versions = project.champion(), len(project.versions())
     done = project.fairgate("run")
     for stage in ("ingest", "validate", "preprocess", "train", "evaluate", "gate"):
         assert f"{stage}: up to date, skipped" in done.stderr
     assert NO_FLOW in " ".join(done.stderr.split()), "a no-op rerun need not start Prefect"
-    assert project.champion() == "1" and len(project.versions()) == 1
+    assert project.champion() == champion and len(project.versions()) == versions
 
 
-def test_rerun_after_a_change_outside_dvc_still_runs_the_flow(project):
+def test_rerun_after_a_change_outside_dvc_still_runs_the_flow(settled):
     """Drift thresholds and the registered model's name are not DVC deps; changing them must not look like a no-op."""
+    project = settled
+    champion, versions = project.champion(), len(project.versions())
     done = project.fairgate("run", "-S", "drift.warn_above=0.2")
     assert NO_FLOW not in " ".join(done.stderr.split())
+    other = len(project.versions("fairgate-other"))
     project.fairgate("run", "-S", "promote.model_name=fairgate-other")
-    assert project.champion("fairgate-other") == "1", "the candidate is registered under the new name"
-    done = project.fairgate("run", "-S", "promote.model_name=fairgate", "-S", "drift.warn_above=0.1")
-    assert project.champion() == "1" and len(project.versions()) == 1
+    assert len(project.versions("fairgate-other")) == other + 1, "the candidate is registered under the new name"
+    assert project.champion("fairgate-other") is not None
+    project.fairgate("run", "-S", "promote.model_name=fairgate", "-S", "drift.warn_above=0.1")
+    assert project.champion() == champion and len(project.versions()) == versions
 
 
-def test_a_train_change_reruns_only_train_and_later_stages(project):
+def test_a_train_change_reruns_only_train_and_later_stages(settled):
+    project = settled
     done = project.fairgate("run", "-S", "train.seed=7")
     ran = {s for s in ("ingest", "validate", "preprocess", "train", "evaluate", "gate")
            if f"{s}: running" in done.stderr}
@@ -72,7 +95,8 @@ def test_a_train_change_reruns_only_train_and_later_stages(project):
     assert "up to date" in project.dvc("status").stdout
 
 
-def test_dvc_repro_reruns_the_same_stages_through_fairgate_stage(project):
+def test_dvc_repro_reruns_the_same_stages_through_fairgate_stage(settled):
+    project = settled
     params = (project.root / "params.yaml").read_text().replace("dropout: 0.1", "dropout: 0.2")
     (project.root / "params.yaml").write_text(params)
     repro = project.dvc("repro")
@@ -82,7 +106,8 @@ def test_dvc_repro_reruns_the_same_stages_through_fairgate_stage(project):
     assert "up to date, skipped" in project.fairgate("run").stderr
 
 
-def test_biased_data_is_rejected_and_champion_stays(project):
+def test_biased_data_is_rejected_and_champion_stays(settled):
+    project = settled
     before = project.champion()
     done = project.fairgate("run", "-S", "data.synthetic.bias=1", "-S", "gate.max_demographic_parity_difference=0.05")
     assert done.returncode == 0, "a rejection is a result, not a failure"
@@ -105,7 +130,8 @@ def _write_csv(project, frame, name):
     (lambda f: f.drop(columns=["hours_per_week"]), "hours_per_week"),
     (lambda f: f.assign(education_num=f["education_num"] + 40), "education_num"),
 ])
-def test_bad_raw_data_fails_in_validate_naming_the_column(project, damage, column):
+def test_bad_raw_data_fails_in_validate_naming_the_column(settled, damage, column):
+    project = settled
     import pandas as pd
 
     from fairgate.core.config import SyntheticConfig
@@ -120,3 +146,19 @@ def test_bad_raw_data_fails_in_validate_naming_the_column(project, damage, colum
     summary = json.loads((project.root / "reports/validate/raw.json").read_text())
     assert not summary["success"]
     assert pd.read_parquet(project.root / "data/raw.parquet").shape[0] == 2000
+
+
+def test_editing_core_code_a_stage_imports_makes_dvc_rerun_that_stage(settled):
+    """The deps are exact: the drift profile's code is preprocess's (it writes the profile), not validate's."""
+    project = settled
+    module = project.root / "fairgate/core/drift.py"
+    original = module.read_text()
+    try:
+        module.write_text(original + "\n# an edit\n")
+        status = project.dvc("status").stdout
+        stale = {line.strip().rstrip(":") for line in status.splitlines() if line and not line.startswith((" ", "\t"))}
+        assert "preprocess" in stale and "fairgate/core/drift.py" in status, status
+        assert not stale & {"ingest", "validate"}, status
+    finally:
+        module.write_text(original)
+    assert "up to date" in project.dvc("status").stdout

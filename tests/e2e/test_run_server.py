@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import urllib.request
 
+import pytest
+
 from fairgate.adapters.infra import processes
 from fairgate.adapters.infra.prefect_api import API_ENV, RunServer
+
+pytestmark = pytest.mark.e2e
 
 
 def test_run_server_answers_then_stops_and_unsets_the_api_url(tmp_path, monkeypatch):

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from fairgate.adapters.infra.processes import free_port, port_free
-from fairgate.app.cli import write_params
+from fairgate.app.run_service import write_params
 from tests.project import BIN, SMALL, make_project
 from tests.servers import flow_runs, stop_group, wait_for
 

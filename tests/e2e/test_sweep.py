@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from fairgate.app.cli import write_params
+from fairgate.app.run_service import write_params
 from tests.project import SMALL, make_project
 
 pytestmark = pytest.mark.e2e

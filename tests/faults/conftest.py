@@ -12,8 +12,6 @@ from fairgate.core.config import SyntheticConfig
 from fairgate.core.synthetic import generate
 from tests.project import SMALL, Project, make_project
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(scope="module")
 def champion_project(tmp_path_factory: pytest.TempPathFactory) -> Project:

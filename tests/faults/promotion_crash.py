@@ -29,9 +29,9 @@ def _die_around(module, name: str, before: bool, when=lambda *a, **k: True) -> N
 
 def main(root: str, step: str) -> None:
     from fairgate.adapters.infra import ledger, registry
+    from fairgate.adapters.params_file import load_params
     from fairgate.adapters.stages.context import StageContext
     from fairgate.app.orchestrate import run_stage
-    from fairgate.core.config import load_params
 
     project = Path(root)
     os.chdir(project)

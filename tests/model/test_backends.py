@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fairgate.adapters.model_files import load_bundle, save_bundle
 from fairgate.adapters.stages import paths
 from fairgate.app.orchestrate import run_stage
 from fairgate.core.backends import load_backend
@@ -71,8 +72,8 @@ def test_bundle_scores_raw_rows_after_a_save_load_round_trip(data, params, tmp_p
     prep, splits, (Xt, yt, Xv, yv) = data
     result = load_backend(framework).fit(Xt, yt, Xv, yv, params.train.model_copy(update={"epochs": 2}))
     bundle = ModelBundle(prep, result.model, framework)
-    bundle.save(tmp_path / "b", n_features=Xt.shape[1], cfg=params.train)
-    again = ModelBundle.load(tmp_path / "b")
+    save_bundle(bundle, tmp_path / "b", n_features=Xt.shape[1], cfg=params.train)
+    again = load_bundle(tmp_path / "b")
     assert np.abs(bundle.predict_proba(splits.test) - again.predict_proba(splits.test)).max() < 1e-6
     with pytest.raises(KeyError, match="hours_per_week"):
         again.predict_proba(splits.test.drop(columns=["hours_per_week"]))
@@ -88,7 +89,7 @@ def test_reloaded_keras_pyfunc_predicts_like_the_in_memory_model(keras_slice, mo
     test = pd.read_parquet(keras_slice.path(paths.PROCESSED) / paths.TEST)
     model = mlflow.pyfunc.load_model(record["model_uri"])
     served = np.asarray(model.predict(test[model.metadata.get_input_schema().input_names()]))
-    local = ModelBundle.load(keras_slice.path(paths.CANDIDATE)).predict_proba(test)
+    local = load_bundle(keras_slice.path(paths.CANDIDATE)).predict_proba(test)
     assert np.abs(served - local).max() <= 1e-5
     run = mlflow.MlflowClient().get_run(record["run_id"])
     assert run.data.tags["train.framework"] == "tensorflow" and run.data.metrics["train.samples_per_s"] > 0

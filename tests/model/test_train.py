@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pandas as pd
 
+from fairgate.adapters.model_files import load_bundle
 from fairgate.adapters.stages import paths
-from fairgate.core.bundle import ModelBundle
 
 
 def test_logged_pyfunc_takes_raw_rows_and_matches_the_in_memory_bundle(slice_ctx):
@@ -18,7 +18,7 @@ def test_logged_pyfunc_takes_raw_rows_and_matches_the_in_memory_bundle(slice_ctx
     columns = model.metadata.get_input_schema().input_names()
     assert "income" not in columns and "sex" in columns
     served = np.asarray(model.predict(test[columns]))
-    local = ModelBundle.load(slice_ctx.path(paths.CANDIDATE)).predict_proba(test)
+    local = load_bundle(slice_ctx.path(paths.CANDIDATE)).predict_proba(test)
     assert np.abs(served - local).max() < 1e-5
     assert ((served >= 0) & (served <= 1)).all()
 

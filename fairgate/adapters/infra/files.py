@@ -60,3 +60,11 @@ def atomic_dir(path: Path) -> Iterator[Path]:
         shutil.rmtree(backup, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def save_figure(figure: Any, path: Path, dpi: int = 100) -> None:
+    """Write a matplotlib figure as PNG and free it."""
+    import matplotlib.pyplot as plt
+
+    figure.savefig(path, dpi=dpi)
+    plt.close(figure)

@@ -9,7 +9,7 @@ from typing import Any
 import mlflow.pyfunc
 import pandas as pd
 
-from fairgate.core.bundle import ModelBundle
+from fairgate.adapters.model_files import load_bundle
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]  # the whole fairgate package travels with the model
 
@@ -18,7 +18,7 @@ class FairgateModel(mlflow.pyfunc.PythonModel):
     """Loads the bundle (preprocessor plus backend weights) and returns P(positive) per row."""
 
     def load_context(self, context: Any) -> None:
-        self.bundle = ModelBundle.load(Path(context.artifacts["bundle"]))
+        self.bundle = load_bundle(Path(context.artifacts["bundle"]))
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None) -> pd.Series:
         return pd.Series(self.bundle.predict_proba(model_input), name="probability")
@@ -34,7 +34,7 @@ def log_bundle(bundle_dir: Path, example: pd.DataFrame, framework_requirements: 
     """Log the bundle as the run's pyfunc model with a signature, an input example and explicit pins."""
     from mlflow.models import infer_signature
 
-    bundle = ModelBundle.load(bundle_dir)
+    bundle = load_bundle(bundle_dir)
     signature = infer_signature(example, pd.Series(bundle.predict_proba(example), name="probability"))
     return mlflow.pyfunc.log_model(
         name="model",

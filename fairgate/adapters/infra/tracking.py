@@ -12,16 +12,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from fairgate.adapters.infra.lineage import lineage_tags
 from fairgate.adapters.infra.locks import exclusive
 from fairgate.adapters.infra.processes import alive
 from fairgate.adapters.infra.timing import spent
 from fairgate.core.errors import StageError
-
-if TYPE_CHECKING:
-    from fairgate.adapters.stages.context import StageContext
 
 log = logging.getLogger(__name__)
 DEFAULT_STORE = "mlflow.db"
@@ -124,39 +120,29 @@ def _configure(mlflow, root: Path, experiment: str) -> str:
         return found.experiment_id
 
 
-def _tags(ctx: StageContext, stage: str) -> dict[str, str]:
-    tags = lineage_tags(ctx.root)
-    tags["params.digest"] = ctx.params.digest()
-    tags[f"fairgate.stage.{stage}"] = "ran"
-    if ctx.flow_run_id:
-        tags["prefect.flow_run_id"] = ctx.flow_run_id
-    return tags
-
-
-def new_run(ctx: StageContext, name: str) -> str:
-    """Create a FINISHED-on-exit run in the configured experiment and return its id."""
+def new_run(root: Path, experiment: str, name: str, tags: dict[str, str] | None = None) -> str:
+    """Create a FINISHED-on-exit run in ``experiment`` and return its id."""
     import mlflow
 
-    experiment_id = configure(ctx.root, ctx.params.tracking.experiment)
+    experiment_id = configure(root, experiment)
     client = mlflow.MlflowClient()
-    run = client.create_run(experiment_id, run_name=name, tags={"fairgate.pipeline": "true"})
+    run = client.create_run(experiment_id, run_name=name, tags={"fairgate.pipeline": "true"} | (tags or {}))
     client.set_terminated(run.info.run_id, "FINISHED")
     return run.info.run_id
 
 
 @contextmanager
-def stage_run(ctx: StageContext, stage: str, run_id: str | None = None) -> Iterator[Any]:
-    """Open the MLflow run a stage logs into: ``run_id``, else the pipeline run, else a new one.
+def open_run(root: Path, experiment: str, run_id: str, tags: dict[str, str]) -> Iterator[Any]:
+    """Reopen run ``run_id`` for logging, tagged with ``tags`` and the process that logs into it.
 
     On an exception the run is marked FAILED and the exception propagates.
     """
     import mlflow
 
-    configure(ctx.root, ctx.params.tracking.experiment)
+    configure(root, experiment)
     with spent("tracking"):
-        chosen = run_id or ctx.pipeline_run_id()
-        run = mlflow.start_run(run_id=chosen)
-        mlflow.set_tags(_tags(ctx, stage) | {"fairgate.pid": str(os.getpid()), "fairgate.host": socket.gethostname()})
+        run = mlflow.start_run(run_id=run_id)
+        mlflow.set_tags(tags | {"fairgate.pid": str(os.getpid()), "fairgate.host": socket.gethostname()})
     try:
         yield run
     except BaseException:

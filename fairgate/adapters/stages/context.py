@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from fairgate.adapters.infra.timing import spent
 from fairgate.core.config import Params
 
 RUN_ID_ENV = "FAIRGATE_RUN_ID"
@@ -31,8 +34,26 @@ class StageContext:
         if self.run_id is None:
             from fairgate.adapters.infra.tracking import new_run
 
-            self.run_id = new_run(self, self.run_name)
+            self.run_id = new_run(self.root, self.params.tracking.experiment, self.run_name)
         return self.run_id
 
     def path(self, relative: str) -> Path:
         return self.root / relative
+
+    def run_tags(self, stage: str) -> dict[str, str]:
+        """The lineage a stage's MLflow run carries: git and data hashes, the params digest, the flow run."""
+        from fairgate.adapters.infra.lineage import lineage_tags
+
+        tags = lineage_tags(self.root) | {"params.digest": self.params.digest(), f"fairgate.stage.{stage}": "ran"}
+        if self.flow_run_id:
+            tags["prefect.flow_run_id"] = self.flow_run_id
+        return tags
+
+
+def stage_run(ctx: StageContext, stage: str, run_id: str | None = None) -> AbstractContextManager[Any]:
+    """Open the MLflow run a stage logs into: ``run_id``, else the pipeline run (created on first use)."""
+    from fairgate.adapters.infra.tracking import open_run
+
+    with spent("tracking"):
+        chosen = run_id or ctx.pipeline_run_id()
+    return open_run(ctx.root, ctx.params.tracking.experiment, chosen, ctx.run_tags(stage))

@@ -16,7 +16,7 @@ import pandas as pd
 from fairgate.adapters.infra import files, registry, tracking
 from fairgate.adapters.infra.lineage import dvc_out_hashes
 from fairgate.adapters.stages import paths
-from fairgate.adapters.stages.context import StageContext
+from fairgate.adapters.stages.context import StageContext, stage_run
 from fairgate.core import drift
 from fairgate.core.contract import CHANGED_CONTRACT_FIX, column_change, resolve_schema
 from fairgate.core.errors import StageError
@@ -90,7 +90,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     report |= {"champion_version": version, "warn_above": cfg.warn_above, "fail_above": cfg.fail_above,
                "status": drift.verdict(report["max_psi"], cfg.warn_above, cfg.fail_above), "key": key}
     files.write_json(ctx.path(paths.DRIFT_REPORT), report)
-    with tracking.stage_run(ctx, "drift"):
+    with stage_run(ctx, "drift"):
         tracking.log_flat_metrics({"drift.max_psi": report["max_psi"]}
                                   | {f"drift.psi.{name.replace(':', '.')}": check["psi"]
                                      for name, check in report["checks"].items()})

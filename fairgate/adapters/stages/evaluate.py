@@ -3,38 +3,25 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from fairgate.adapters.infra import files, tracking
+from fairgate.adapters.model_files import load_bundle
 from fairgate.adapters.stages import paths
-from fairgate.adapters.stages.context import StageContext
+from fairgate.adapters.stages.context import StageContext, stage_run
+from fairgate.adapters.stages.inputs import load_test
 from fairgate.core import evaluate as core
 from fairgate.core import plots
 from fairgate.core.bundle import ModelBundle
-from fairgate.core.config import EvaluateConfig, Params
-from fairgate.core.contract import Schema, resolve_schema
+from fairgate.core.config import EvaluateConfig
+from fairgate.core.contract import Schema
 from fairgate.core.errors import StageError
-from fairgate.core.preprocess import category_text, encode_labels
+from fairgate.core.preprocess import category_text
 
 log = logging.getLogger(__name__)
-
-
-def load_test(ctx: StageContext) -> tuple[pd.DataFrame, Schema]:
-    test = pd.read_parquet(ctx.path(paths.PROCESSED) / paths.TEST)
-    return test, resolve_schema(ctx.params.data, list(test.columns), test.dtypes)
-
-
-def score(predict_proba: Callable[[pd.DataFrame], np.ndarray], test: pd.DataFrame, schema: Schema,
-          params: Params) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
-    """One model's evaluation report on the raw test rows, with the labels and probabilities behind it."""
-    proba = np.asarray(predict_proba(test), dtype=np.float64).reshape(-1)
-    y = encode_labels(test, schema)
-    return core.evaluate(y, proba, test[list(schema.sensitive)], params.evaluate), y, proba
 
 
 def check_test_rows(bundle: ModelBundle, test: pd.DataFrame, schema: Schema, training_groups: dict[str, list[str]],
@@ -68,40 +55,31 @@ def _sample(found: dict[str, list[str]], limit: int = 10) -> str:
                      for c, v in found.items())
 
 
-def flat_metrics(report: dict[str, Any]) -> dict[str, float]:
-    """Headline metrics plus each sensitive feature's fairness gaps, as one flat mapping."""
-    flat = dict(report["metrics"])
-    for feature, fairness in report["fairness"].items():
-        for key in ("demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference"):
-            flat[f"{key}.{feature}"] = fairness[key]
-    return flat
-
-
 def _write_plots(ctx: StageContext, folder: Path, report: dict[str, Any], y, proba, bins: int) -> None:
     roc, calibration = core.roc_points(y, proba), core.calibration_points(y, proba, bins)
     files.write_atomic(ctx.path(paths.EVAL_ROC), lambda tmp: roc.to_csv(tmp, index=False))
     files.write_atomic(ctx.path(paths.EVAL_CALIBRATION), lambda tmp: calibration.to_csv(tmp, index=False))
-    plots.roc_figure(roc, report["metrics"]["roc_auc"], folder / "roc.png")
-    plots.calibration_figure(calibration, report["metrics"]["ece"], folder / "calibration.png")
+    files.save_figure(plots.roc_figure(roc, report["metrics"]["roc_auc"]), folder / "roc.png")
+    files.save_figure(plots.calibration_figure(calibration, report["metrics"]["ece"]), folder / "calibration.png")
     for feature, fairness in report["fairness"].items():
-        plots.group_figure(feature, fairness, folder / f"groups_{feature}.png")
+        files.save_figure(plots.group_figure(feature, fairness), folder / f"groups_{feature}.png")
 
 
 def run(ctx: StageContext) -> dict[str, Any]:
     test, schema = load_test(ctx)
-    bundle = ModelBundle.load(ctx.path(paths.CANDIDATE))
+    bundle = load_bundle(ctx.path(paths.CANDIDATE))
     training_groups = files.read_json(ctx.path(paths.PROCESSED) / paths.PROFILE)["groups"]
     unseen = check_test_rows(bundle, test, schema, training_groups, ctx.params.evaluate)
-    report, y, proba = score(bundle.predict_proba, test, schema, ctx.params)
+    report, y, proba = core.score(bundle.predict_proba, test, schema, ctx.params.evaluate)
     report["unseen_categories"] = unseen
     with files.atomic_dir(ctx.path(paths.EVAL_PLOTS)) as folder:
         _write_plots(ctx, folder, report, y, proba, ctx.params.evaluate.calibration_bins)
     files.write_json(ctx.path(paths.EVAL_REPORT), report)
-    files.write_json(ctx.path(paths.EVAL_METRICS), flat_metrics(report))
+    files.write_json(ctx.path(paths.EVAL_METRICS), core.flat_metrics(report))
 
     train_run = files.read_json(ctx.path(paths.TRAIN_RUN))["run_id"]
-    with tracking.stage_run(ctx, "evaluate", run_id=train_run):
-        tracking.log_flat_metrics({f"test.{k}": v for k, v in flat_metrics(report).items()})
+    with stage_run(ctx, "evaluate", run_id=train_run):
+        tracking.log_flat_metrics({f"test.{k}": v for k, v in core.flat_metrics(report).items()})
         tracking.log_files([ctx.path(p) for p in (paths.EVAL_REPORT, paths.EVAL_PLOTS, paths.EVAL_ROC,
                                                   paths.EVAL_CALIBRATION)], "evaluate")
     log.info("evaluate: accuracy %.4f, ROC AUC %.4f", report["metrics"]["accuracy"], report["metrics"]["roc_auc"])

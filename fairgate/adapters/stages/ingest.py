@@ -7,10 +7,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from fairgate.adapters import source
 from fairgate.adapters.infra import files
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext
-from fairgate.core import ingest as core
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +19,8 @@ def external_source(ctx: StageContext) -> Path | None:
     """The source file when it lies outside data/input/, where DVC does not watch it; else None."""
     if ctx.params.data.source == "synthetic":
         return None
-    source = ctx.path(ctx.params.data.source).resolve()
-    return None if ctx.path(paths.INPUT_DIR).resolve() in source.parents else source
+    path = ctx.path(ctx.params.data.source).resolve()
+    return None if ctx.path(paths.INPUT_DIR).resolve() in path.parents else path
 
 
 def _stamp(path: Path) -> dict[str, Any]:
@@ -37,33 +37,33 @@ def _md5(path: Path) -> str:
 
 
 def warn_if_outside(ctx: StageContext) -> None:
-    source = external_source(ctx)
-    if source is not None:
+    outside = external_source(ctx)
+    if outside is not None:
         log.warning("data.source %s lies outside %s, so DVC does not version it; `fairgate run` compares its md5 "
-                    "with the snapshot's on every run (`dvc repro` cannot)", source, paths.INPUT_DIR)
+                    "with the snapshot's on every run (`dvc repro` cannot)", outside, paths.INPUT_DIR)
 
 
 def source_change(ctx: StageContext) -> str | None:
     """Why ingest must rerun although DVC sees nothing: the outside source's content changed since the
     snapshot was taken (size and time first; the md5 decides when they differ). None when it did not."""
-    source = external_source(ctx)
-    if source is None or not source.is_file():
+    outside = external_source(ctx)
+    if outside is None or not outside.is_file():
         return None
     recorded = files.read_json(ctx.path(paths.SOURCE_RECORD)) if ctx.path(paths.SOURCE_RECORD).exists() else {}
-    if recorded and all(recorded.get(k) == v for k, v in _stamp(source).items()):
+    if recorded and all(recorded.get(k) == v for k, v in _stamp(outside).items()):
         return None
-    if recorded.get("path") == str(source) and recorded.get("md5") == _md5(source):
+    if recorded.get("path") == str(outside) and recorded.get("md5") == _md5(outside):
         return None
-    return f"data.source {source} changed since the snapshot was taken"
+    return f"data.source {outside} changed since the snapshot was taken"
 
 
 def run(ctx: StageContext) -> dict[str, Any]:
     cfg = ctx.params.data
-    source = external_source(ctx)
-    frame = core.load(cfg, ctx.root)
+    outside = external_source(ctx)
+    frame = source.load(cfg, ctx.root)
     files.write_atomic(ctx.path(paths.RAW), lambda tmp: frame.to_parquet(tmp, index=False))
-    if source is not None:
-        files.write_json(ctx.path(paths.SOURCE_RECORD), _stamp(source) | {"md5": _md5(source)})
+    if outside is not None:
+        files.write_json(ctx.path(paths.SOURCE_RECORD), _stamp(outside) | {"md5": _md5(outside)})
     summary = {"rows": int(len(frame)), "columns": list(map(str, frame.columns)), "source": cfg.source}
     log.info("ingest: %d rows, %d columns from %s", len(frame), frame.shape[1], cfg.source)
     return summary

@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairgate.adapters.gx_files import save_suite
 from fairgate.adapters.infra import files, tracking
 from fairgate.adapters.stages import paths
-from fairgate.adapters.stages.context import StageContext
+from fairgate.adapters.stages.context import StageContext, stage_run
 from fairgate.core import drift
 from fairgate.core import preprocess as core
 from fairgate.core import validate as gx_suites
@@ -49,7 +50,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
 
     summary = _check_processed(np.vstack([X_train, X_val]), np.concatenate([y_train, y_val]), names)
     files.write_atomic(ctx.path(paths.PROCESSED_SUITE),
-                       lambda tmp: gx_suites.save_suite(gx_suites.processed_suite(names, LABEL), tmp))
+                       lambda tmp: save_suite(gx_suites.processed_suite(names, LABEL), tmp))
     summary["splits"] = {"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)}
     summary["width"] = len(names)
     files.write_json(ctx.path(paths.PROCESSED_REPORT), summary)
@@ -64,10 +65,10 @@ def run(ctx: StageContext) -> dict[str, Any]:
         np.save(out / paths.VAL_X, X_val)
         np.save(out / paths.VAL_Y, y_val)
         splits.test.to_parquet(out / paths.TEST, index=False)
-        prep.save(out / paths.PREPROCESSOR)
+        (out / paths.PREPROCESSOR).write_text(prep.to_json())
         files.write_json(out / paths.PROFILE, drift.profile(splits.train, schema))
 
-    with tracking.stage_run(ctx, "preprocess"):
+    with stage_run(ctx, "preprocess"):
         tracking.log_params_flat("preprocess", ctx.params.section("preprocess"))
         tracking.log_flat_metrics({f"preprocess.{k}_rows": v for k, v in summary["splits"].items()}
                                   | {"preprocess.width": len(names)})

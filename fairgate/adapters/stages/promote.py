@@ -7,8 +7,8 @@ from typing import Any
 
 from fairgate.adapters.infra import files, promotion, registry, tracking
 from fairgate.adapters.infra.lineage import lineage_tags
-from fairgate.adapters.stages import gate, paths
-from fairgate.adapters.stages.context import StageContext
+from fairgate.adapters.stages import judging, paths
+from fairgate.adapters.stages.context import StageContext, stage_run
 
 log = logging.getLogger(__name__)
 DESCRIPTION_LIMIT = 60_000
@@ -16,8 +16,8 @@ DESCRIPTION_LIMIT = 60_000
 
 def _reevaluate(ctx: StageContext):
     def again(champion: str | None) -> dict[str, Any]:
-        decision = gate.evaluate_against(ctx, champion)
-        gate.write_decision(ctx, decision)
+        decision = judging.evaluate_against(ctx, champion)
+        judging.write_decision(ctx, decision)
         return decision
 
     return again
@@ -38,7 +38,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
               "promoted": outcome["action"] == "promoted",
               "already_champion": outcome["action"] == "already_champion"} | outcome
     files.write_json(ctx.path(paths.PROMOTION), result)
-    with tracking.stage_run(ctx, "promote", run_id=trained["run_id"]):
+    with stage_run(ctx, "promote", run_id=trained["run_id"]):
         tracking.set_tags({"promote.version": version, "promote.action": outcome["action"]})
         tracking.log_files([ctx.path(paths.CARD_MD), ctx.path(paths.CARD)], "promote")
     log.info("promote: version %s %s; champion is %s", version, outcome["action"].replace("_", " "),

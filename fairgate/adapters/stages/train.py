@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from fairgate.adapters.backends import backend_files
 from fairgate.adapters.infra import files, tracking
 from fairgate.adapters.infra.timing import spent
+from fairgate.adapters.model_files import save_bundle
 from fairgate.adapters.stages import paths
-from fairgate.adapters.stages.context import StageContext
+from fairgate.adapters.stages.context import StageContext, stage_run
+from fairgate.adapters.stages.inputs import training_arrays
 from fairgate.core.backends import load_backend
 from fairgate.core.bundle import ModelBundle
 from fairgate.core.preprocess import Preprocessor
@@ -20,20 +22,15 @@ log = logging.getLogger(__name__)
 EXAMPLE_ROWS = 5
 
 
-def _arrays(ctx: StageContext) -> tuple[np.ndarray, ...]:
-    folder = ctx.path(paths.PROCESSED)
-    return tuple(np.load(folder / name) for name in (paths.TRAIN_X, paths.TRAIN_Y, paths.VAL_X, paths.VAL_Y))
-
-
 def run(ctx: StageContext) -> dict[str, Any]:
     cfg = ctx.params.train
     backend = load_backend(cfg.framework)
-    X_train, y_train, X_val, y_val = _arrays(ctx)
-    prep = Preprocessor.load(ctx.path(paths.PROCESSED) / paths.PREPROCESSOR)
+    X_train, y_train, X_val, y_val = training_arrays(ctx)
+    prep = Preprocessor.from_json((ctx.path(paths.PROCESSED) / paths.PREPROCESSOR).read_text())
     example = pd.read_parquet(ctx.path(paths.PROCESSED) / paths.TEST).head(EXAMPLE_ROWS)
     example = example[prep.numeric + prep.categorical]
 
-    with tracking.stage_run(ctx, "train") as run:
+    with stage_run(ctx, "train") as run:
         from fairgate.adapters.infra.pyfunc import log_bundle
 
         tracking.log_params_flat("train", ctx.params.section("train"))
@@ -54,10 +51,11 @@ def run(ctx: StageContext) -> dict[str, Any]:
                             if ctx.path(r).exists()], "lineage")
 
         with files.atomic_dir(ctx.path(paths.CANDIDATE)) as bundle_dir:
-            ModelBundle(prep, result.model, cfg.framework).save(bundle_dir, n_features=X_train.shape[1], cfg=cfg)
+            save_bundle(ModelBundle(prep, result.model, cfg.framework), bundle_dir, n_features=X_train.shape[1], cfg=cfg)
             with spent("tracking"):
-                info = log_bundle(bundle_dir, example, backend.pip_requirements())
-                backend.log_native(result.model, X_train[:EXAMPLE_ROWS])
+                stored = backend_files(cfg.framework)
+                info = log_bundle(bundle_dir, example, stored.pip_requirements())
+                stored.log_native(result.model, X_train[:EXAMPLE_ROWS])
                 tracking.log_files([ctx.path(paths.PROCESSED) / paths.PROFILE],
                                    paths.REFERENCE_PROFILE_ARTIFACT.rsplit("/", 1)[0])
         record = {"run_id": run.info.run_id, "model_uri": info.model_uri,

@@ -7,9 +7,10 @@ from typing import Any
 
 import pandas as pd
 
+from fairgate.adapters.gx_files import run_suite_with_docs, save_suite
 from fairgate.adapters.infra import files, tracking
 from fairgate.adapters.stages import paths
-from fairgate.adapters.stages.context import StageContext
+from fairgate.adapters.stages.context import StageContext, stage_run
 from fairgate.core import validate as core
 from fairgate.core.contract import resolve_schema, unusable_columns
 from fairgate.core.errors import StageError
@@ -30,13 +31,13 @@ def run(ctx: StageContext) -> dict[str, Any]:
         log.warning("validate: %s hold a distinct value in over half the rows: identifiers, not categories; left out "
                     "of the features (list them in data.categorical to keep them)", list(schema.identifiers))
     suite = core.raw_suite(schema, ctx.params.validate_cfg)
-    files.write_atomic(ctx.path(paths.RAW_SUITE), lambda tmp: core.save_suite(suite, tmp))
+    files.write_atomic(ctx.path(paths.RAW_SUITE), lambda tmp: save_suite(suite, tmp))
     docs = ctx.path(paths.RAW_DOCS)
     with files.atomic_dir(docs) as tmp_docs:
-        summary = core.run_suite(frame, suite, tmp_docs)
+        summary = run_suite_with_docs(frame, suite, tmp_docs)
     summary["identifiers"] = list(schema.identifiers)
     files.write_json(ctx.path(paths.RAW_REPORT), summary)
-    with tracking.stage_run(ctx, "validate"):
+    with stage_run(ctx, "validate"):
         tracking.log_flat_metrics({"validate.failed_expectations": summary["failed"],
                                    "validate.rows": summary["rows"]})
         tracking.log_files([ctx.path(paths.RAW_REPORT), docs], "validate")

@@ -11,8 +11,9 @@ _MODULES = {"torch": "fairgate.core.backends.torch_backend", "tensorflow": "fair
 def load_backend(framework: str) -> ModuleType:
     """Import the backend module for ``framework``.
 
-    Each exposes fit, predict_proba, save, load, log_native and pip_requirements, so no caller ever
-    branches on the framework, and the framework that is not selected is never imported.
+    Each exposes fit and predict_proba (their files and MLflow logging are in
+    ``fairgate.adapters.backends``), so no caller ever branches on the framework, and the framework
+    that is not selected is never imported.
     """
     if framework not in _MODULES:
         raise ValueError(f"unknown train.framework '{framework}'; allowed: {sorted(_MODULES)}")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
-from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -19,8 +17,6 @@ import tensorflow as tf  # noqa: E402
 from fairgate.core.backends.common import EpochCallback, FitResult, choose_device, diverged  # noqa: E402
 from fairgate.core.config import TrainConfig  # noqa: E402
 
-MODEL_FILE = "model.keras"
-ARCHITECTURE = "architecture.json"
 STEPS_PER_EXECUTION = 32
 
 
@@ -111,31 +107,3 @@ def fit(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.n
 def predict_proba(model: keras.Model, X: np.ndarray, batch: int = 65536) -> np.ndarray:
     """Probability of the positive class for each row of the encoded matrix."""
     return np.asarray(model.predict(X, batch_size=batch, verbose=0), dtype=np.float64).reshape(-1)
-
-
-def save(model: keras.Model, directory: Path, n_features: int, cfg: TrainConfig) -> None:
-    model.save(directory / MODEL_FILE)
-    arch = {"framework": "tensorflow", "n_features": n_features, "hidden_sizes": cfg.hidden_sizes,
-            "dropout": cfg.dropout}
-    (directory / ARCHITECTURE).write_text(json.dumps(arch, indent=2))
-
-
-def load(directory: Path) -> keras.Model:
-    return keras.models.load_model(directory / MODEL_FILE, compile=False)
-
-
-def pip_requirements() -> list[str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        tensorflow = f"tensorflow-cpu=={version('tensorflow-cpu')}"
-    except PackageNotFoundError:
-        tensorflow = f"tensorflow=={version('tensorflow')}"
-    return [tensorflow, f"keras=={keras.__version__}"]
-
-
-def log_native(model: keras.Model, example: np.ndarray) -> None:
-    """Also log the bare network (encoded features in, probability out) with MLflow's TensorFlow flavor."""
-    import mlflow.tensorflow
-
-    mlflow.tensorflow.log_model(model, name="network", input_example=example, pip_requirements=pip_requirements())

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -13,9 +11,6 @@ from torch import nn
 
 from fairgate.core.backends.common import EpochCallback, FitResult, choose_device, diverged
 from fairgate.core.config import TrainConfig
-
-WEIGHTS = "model.pt"
-ARCHITECTURE = "architecture.json"
 
 
 def resolve_device(requested: str, cuda_available: bool | None = None) -> str:
@@ -61,6 +56,31 @@ def _mean_loss(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch: int, a
     return total / max(len(X), 1)
 
 
+def _one_epoch(model: nn.Module, optimizer, X: torch.Tensor, y: torch.Tensor, batch_size: int,
+               generator: torch.Generator, autocast, scaler) -> float:
+    """One pass over the shuffled training rows; the mean training loss."""
+    model.train()
+    loss_fn = nn.BCEWithLogitsLoss()
+    # One gather per epoch, then every batch is a contiguous slice (a view, no copy).
+    order = torch.randperm(len(X), generator=generator).to(X.device)
+    X_epoch, y_epoch = X[order], y[order]
+    running = torch.zeros((), device=X.device)
+    for start in range(0, len(X_epoch), batch_size):
+        xb, yb = X_epoch[start:start + batch_size], y_epoch[start:start + batch_size]
+        optimizer.zero_grad(set_to_none=True)
+        with autocast():
+            loss = loss_fn(model(xb).squeeze(1).float(), yb)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
+        running += loss.detach() * len(xb)
+    return running.item() / max(len(X), 1)
+
+
 def fit(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, cfg: TrainConfig,
         on_epoch: EpochCallback = None) -> FitResult:
     """Train with early stopping on validation loss and return the best weights.
@@ -80,52 +100,29 @@ def fit(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.n
     scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
     model = build_model(X_train.shape[1], cfg.hidden_sizes, cfg.dropout).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, fused=True)  # one kernel per step
-    loss_fn = nn.BCEWithLogitsLoss()
     Xt, yt = torch.from_numpy(X_train).to(device), torch.from_numpy(y_train.astype(np.float32)).to(device)
     Xv, yv = torch.from_numpy(X_val).to(device), torch.from_numpy(y_val.astype(np.float32)).to(device)
 
     result = FitResult(model=model, device=device, precision=precision)
-    best_loss, best_state, stale, seen, train_seconds = float("inf"), None, 0, 0, 0.0
+    best_loss, best_state, stale, train_seconds = float("inf"), None, 0, 0.0
     for epoch in range(1, cfg.epochs + 1):
-        model.train()
         started = time.perf_counter()
-        # One gather per epoch, then every batch is a contiguous slice (a view, no copy).
-        order = torch.randperm(len(Xt), generator=generator).to(device)
-        X_epoch, y_epoch = Xt[order], yt[order]
-        running = torch.zeros((), device=device)
-        for start in range(0, len(X_epoch), cfg.batch_size):
-            xb, yb = X_epoch[start:start + cfg.batch_size], y_epoch[start:start + cfg.batch_size]
-            optimizer.zero_grad(set_to_none=True)
-            with autocast():
-                loss = loss_fn(model(xb).squeeze(1).float(), yb)
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                loss.backward()
-                optimizer.step()
-            running += loss.detach() * len(xb)
+        train_loss = _one_epoch(model, optimizer, Xt, yt, cfg.batch_size, generator, autocast, scaler)
         train_seconds += time.perf_counter() - started
-        seen += len(Xt)
-        train_loss = running.item() / max(len(Xt), 1)
         val_loss = _mean_loss(model, Xv, yv, 8192, autocast)
         if not (np.isfinite(train_loss) and np.isfinite(val_loss)):
             raise diverged(epoch, train_loss)
-        record = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss}
-        result.history.append(record)
+        result.history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss})
         if on_epoch:
-            on_epoch(record)
+            on_epoch(result.history[-1])
         if val_loss < best_loss - 1e-6:
             best_loss, stale, result.best_epoch = val_loss, 0, epoch
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
-            if stale >= cfg.patience:
-                break
+        elif (stale := stale + 1) >= cfg.patience:
+            break
     if best_state is not None:
         model.load_state_dict(best_state)
-    result.samples_per_s = seen / train_seconds if train_seconds else 0.0
+    result.samples_per_s = len(Xt) * len(result.history) / train_seconds if train_seconds else 0.0
     result.model = model.to("cpu").eval()
     return result
 
@@ -139,30 +136,3 @@ def predict_proba(model: nn.Module, X: np.ndarray, batch: int = 65536) -> np.nda
             logits = model(torch.from_numpy(np.ascontiguousarray(X[start:start + batch])))
             out[start:start + batch] = torch.sigmoid(logits.squeeze(1)).double().numpy()
     return out
-
-
-def save(model: nn.Module, directory: Path, n_features: int, cfg: TrainConfig) -> None:
-    """Write the weights and the architecture needed to rebuild the module."""
-    torch.save(model.state_dict(), directory / WEIGHTS)
-    arch = {"framework": "torch", "n_features": n_features, "hidden_sizes": cfg.hidden_sizes, "dropout": cfg.dropout}
-    (directory / ARCHITECTURE).write_text(json.dumps(arch, indent=2))
-
-
-def load(directory: Path) -> nn.Module:
-    """Rebuild the module from ``save``'s files, on CPU, in eval mode."""
-    arch = json.loads((directory / ARCHITECTURE).read_text())
-    model = build_model(arch["n_features"], arch["hidden_sizes"], arch["dropout"])
-    model.load_state_dict(torch.load(directory / WEIGHTS, map_location="cpu", weights_only=True))
-    return model.eval()
-
-
-def pip_requirements() -> list[str]:
-    return [f"torch=={torch.__version__.split('+')[0]}"]
-
-
-def log_native(model: nn.Module, example: np.ndarray) -> None:
-    """Also log the bare network (encoded features in, logits out) with MLflow's PyTorch flavor."""
-    import mlflow.pytorch
-
-    mlflow.pytorch.log_model(model, name="network", input_example=np.ascontiguousarray(example),
-                             pip_requirements=pip_requirements())

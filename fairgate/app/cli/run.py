@@ -1,0 +1,95 @@
+"""`fairgate run` (the pipeline as a Prefect flow) and `fairgate stage NAME` (one stage, what dvc.yaml calls)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fairgate.adapters.stages import STAGES
+from fairgate.app import run_service
+from fairgate.app.cli.common import (
+    PARAMS,
+    app,
+    console,
+    err,
+    fail,
+    load_or_exit,
+    project_root,
+    setup_logging,
+    workspace_lock,
+)
+from fairgate.core.config import ConfigError
+from fairgate.core.errors import StageError
+
+INTERRUPTED = ("[bold red]fairgate: interrupted[/] - the stage that was running stopped; its MLflow run is marked "
+               "FAILED and the Prefect flow run CRASHED; nothing was promoted. Run `fairgate run` again to resume: "
+               "finished stages are not redone.")
+
+
+@app.command()
+def run(
+    params: Annotated[Path | None, typer.Option("--params", help="params file to run with (copied to params.yaml)")] = None,
+    set_: Annotated[list[str] | None, typer.Option("-S", "--set", help="override a param: key.path=value (YAML)")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run the whole pipeline as a Prefect flow; stages DVC sees as up to date are skipped."""
+    from fairgate.adapters.infra.locks import WorkspaceBusy
+
+    setup_logging(verbose)
+    root = project_root()
+    overrides = list(set_ or [])
+    checked = load_or_exit(params or root / PARAMS, overrides)
+    try:
+        run_service.preflight(root, checked)
+    except ConfigError as exc:
+        raise fail(exc, 2) from None
+    except StageError as exc:
+        raise fail(exc) from None
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the local Prefect server stops too
+    try:
+        spent = run_service.run_pipeline(root, checked, params, overrides)
+    except StageError as exc:
+        raise fail(exc) from None
+    except WorkspaceBusy as exc:
+        raise fail(exc, 3) from None
+    except KeyboardInterrupt:
+        err.print(INTERRUPTED)
+        raise typer.Exit(130) from None
+    _print_outcome(root, spent)
+
+
+def _print_outcome(root: Path, spent: dict) -> None:
+    from fairgate.adapters.infra.tracking import redact, tracking_uri
+    from fairgate.app.summary import load_evidence, print_summary
+
+    uri = redact(tracking_uri(root))
+    print_summary(console, load_evidence(root), uri if uri.startswith("http") else f"fairgate ui  (store: {uri})")
+    console.print(f"Took {spent['total_s']:.1f} s: stage work {spent.get('work_s', 0):.1f} s, of which MLflow "
+                  f"{spent.get('tracking_s', 0):.1f} s; DVC {spent.get('dvc_s', 0):.1f} s.")
+
+
+@app.command()
+def stage(name: Annotated[str, typer.Argument(help=f"one of: {', '.join(STAGES)}")]) -> None:
+    """Run one stage in this process; this is what each `cmd:` in dvc.yaml calls."""
+    setup_logging()
+    if name not in STAGES:
+        raise fail(ValueError(f"unknown stage '{name}'; stages are: {', '.join(STAGES)}"), 2)
+    root = project_root()
+    params = load_or_exit(root / PARAMS)
+    from fairgate.adapters.stages.context import StageContext
+    from fairgate.app.orchestrate import run_stage
+
+    ctx = StageContext.from_env(root, params)
+    try:
+        with workspace_lock(root, f"`fairgate stage {name}` (run by `dvc repro`?)"):
+            if name == "ingest":
+                from fairgate.adapters.stages.ingest import warn_if_outside
+
+                warn_if_outside(ctx)
+            run_stage(ctx, name)
+    except StageError as exc:
+        raise fail(exc) from None

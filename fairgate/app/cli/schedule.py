@@ -1,0 +1,102 @@
+"""`fairgate sweep`, `fairgate serve` and `fairgate deploy`: seeds in parallel, and runs on a schedule."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Annotated
+
+import typer
+
+from fairgate.app.cli.common import (
+    PARAMS,
+    app,
+    console,
+    fail,
+    load_or_exit,
+    project_root,
+    setup_logging,
+    workspace_lock,
+)
+from fairgate.core.errors import StageError
+
+
+@app.command()
+def sweep(seeds: Annotated[str, typer.Option(help="seeds to train: 1,2,3 or a range 1-5")] = "1-3",
+          task_runner: Annotated[str, typer.Option(help="threads (one process) or dask (a local Dask cluster, "
+                                                        "or --dask-address)")] = "threads",
+          workers: Annotated[int, typer.Option(min=1, help="parallel trainings")] = 2,
+          dask_address: Annotated[str | None, typer.Option(help="scheduler of an existing Dask cluster, "
+                                                                "e.g. tcp://10.0.0.5:8786")] = None,
+          verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    """Train one model per seed in parallel and report the spread; each seed is an MLflow child run."""
+    setup_logging(verbose)
+    root = project_root()
+    params = load_or_exit(root / PARAMS)
+    from fairgate.core import sweep as core
+
+    try:
+        chosen = core.parse_seeds(seeds)
+    except ValueError as exc:
+        raise fail(exc, 2) from None
+    if task_runner not in ("threads", "dask"):
+        raise fail(ValueError(f"--task-runner '{task_runner}': use threads or dask"), 2)
+    threads = max(1, (os.cpu_count() or 1) // min(workers, len(chosen)))
+    with workspace_lock(root, "`fairgate sweep`"):
+        os.chdir(root)
+        from flows.sweep import sweep as sweep_flow
+        from flows.sweep import task_runner as make_runner
+
+        try:
+            outcome = sweep_flow.with_options(task_runner=make_runner(task_runner, workers, dask_address))(
+                root=str(root), params=params, seeds=chosen, threads=threads)
+        except StageError as exc:
+            raise fail(exc) from None
+    from fairgate.app.summary import print_sweep
+
+    print_sweep(console, outcome, params.gate)
+
+
+SCHEDULE_HELP = "run every N seconds instead of the params' schedule.cron (to try it out)"
+
+
+@app.command()
+def serve(interval: Annotated[float | None, typer.Option(help=SCHEDULE_HELP)] = None,
+          name: Annotated[str, typer.Option(help="deployment name")] = "scheduled",
+          port: Annotated[int, typer.Option(help="port of the local Prefect server started "
+                                                 "when PREFECT_API_URL is not set")] = 4200) -> None:
+    """Serve the pipeline as a Prefect deployment on the params' schedule until stopped (Ctrl+C)."""
+    setup_logging()
+    root = project_root()
+    params = load_or_exit(root / PARAMS)
+    from fairgate.adapters.infra.prefect_api import prefect_api, quiet_env
+    from fairgate.app import scheduling
+
+    os.environ.update(quiet_env())
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that a local server we started stops too
+    try:
+        with prefect_api(root, port) as api:
+            console.print(f"Serving deployment 'fairgate-scheduled/{name}' on {api}, "
+                          f"{scheduling.describe(params.schedule, interval)} (Ctrl+C to stop)")
+            scheduling.serve(root, params.schedule, interval, name)
+    except StageError as exc:
+        raise fail(exc) from None
+
+
+@app.command()
+def deploy(pool: Annotated[str, typer.Option(help="work pool (a process pool is created if missing)")] = "fairgate",
+           interval: Annotated[float | None, typer.Option(help=SCHEDULE_HELP)] = None,
+           name: Annotated[str, typer.Option(help="deployment name")] = "scheduled") -> None:
+    """Register the pipeline as a deployment on the Prefect server at PREFECT_API_URL, for a work pool."""
+    setup_logging()
+    root = project_root()
+    params = load_or_exit(root / PARAMS)
+    if not os.environ.get("PREFECT_API_URL"):
+        raise fail(ValueError("PREFECT_API_URL is not set, so there is no server to deploy to; start one with "
+                               "`fairgate services up` and export what it prints, or use `fairgate serve`"), 2)
+    from fairgate.app import scheduling
+
+    deployment_id = scheduling.deploy(root, params.schedule, interval, name, pool)
+    console.print(f"Deployment 'fairgate-scheduled/{name}' ({deployment_id}) registered for work pool '{pool}', "
+                  f"{scheduling.describe(params.schedule, interval)}.\nStart a worker: prefect worker start --pool {pool}")
