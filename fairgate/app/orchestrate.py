@@ -37,17 +37,25 @@ def run_stage(ctx: StageContext, stage: str) -> Any:
                          "run again with --verbose for the traceback") from exc
 
 
+def candidate_run_id(ctx: StageContext) -> str | None:
+    """The MLflow run of the candidate promote acts on: mitigate's selection, else the trained model."""
+    for relative in (paths.SELECTION, paths.TRAIN_RUN):
+        if ctx.path(relative).exists():
+            return files.read_json(ctx.path(relative))["run_id"]
+    return None
+
+
 def champion_moved(ctx: StageContext) -> bool:
     """True when the gate compared against a champion that is no longer the champion.
 
     A candidate that has itself become the champion does not count as a move.
     """
-    decision, trained = ctx.path(paths.DECISION), ctx.path(paths.TRAIN_RUN)
-    if not decision.exists() or not trained.exists():
+    decision, candidate = ctx.path(paths.DECISION), candidate_run_id(ctx)
+    if not decision.exists() or candidate is None:
         return False
     tracking.configure(ctx.root, ctx.params.tracking.experiment)
     current = registry.champion(ctx.params.promote.model_name, ctx.params.promote.alias)
-    if current is not None and current[1] == files.read_json(trained)["run_id"]:
+    if current is not None and current[1] == candidate:
         return False
     return files.read_json(decision).get("champion_version") != (current[0] if current else None)
 
@@ -58,11 +66,11 @@ def nothing_to_do(ctx: StageContext, stale: list[str]) -> bool:
 
     Then `fairgate run` can say so without starting Prefect (its server start is most of a no-op run).
     """
-    promoted, trained = ctx.path(paths.PROMOTION), ctx.path(paths.TRAIN_RUN)
-    if stale or not promoted.exists() or not trained.exists():
+    promoted, candidate = ctx.path(paths.PROMOTION), candidate_run_id(ctx)
+    if stale or not promoted.exists() or candidate is None:
         return False
     last = files.read_json(promoted)
-    handled = {"run_id": files.read_json(trained)["run_id"], "model_name": ctx.params.promote.model_name,
+    handled = {"run_id": candidate, "model_name": ctx.params.promote.model_name,
                "alias": ctx.params.promote.alias}
     if any(last.get(key) != value for key, value in handled.items()) or champion_moved(ctx):
         return False
@@ -106,6 +114,7 @@ def run_step(ctx: StageContext, dag: Dag, step: Step) -> StageOutcome:
         return run_if_stale(ctx, dag, step.name)
     result = run_always(ctx, step.name)
     if step.name == "promote" and result.get("reevaluated"):
-        with spent("dvc"):
-            dag.record("gate")  # promote re-judged the candidate against a new champion: a new gate decision
+        with spent("dvc"):  # promote re-judged the selection against a new champion: new decisions on record
+            dag.record("gate")
+            dag.record("mitigate")
     return StageOutcome(step.name, ran=True, result=result)

@@ -17,17 +17,21 @@ from fairgate.adapters.stages.context import StageContext
 def load_evidence(root: Path) -> dict[str, Any]:
     """The latest decision, evaluation report and promotion outcome found in the workspace."""
     evidence: dict[str, Any] = {}
-    for key, relative in (("decision", paths.DECISION), ("report", paths.EVAL_REPORT),
+    for key, relative in (("decision", paths.DECISION), ("report", paths.EVAL_REPORT), ("selection", paths.SELECTION),
                           ("promotion", paths.PROMOTION), ("train", paths.TRAIN_REPORT)):
         path = root / relative
         evidence[key] = files.read_json(path) if path.exists() else None
+    if evidence["selection"]:  # the final word is mitigate's: the candidate promote acts on
+        evidence["decision"] = evidence["selection"]["decision"]
+        evidence["report"] = evidence["decision"].get("report") or evidence["report"]
     return evidence
 
 
 def decision_markdown_for(ctx: StageContext) -> str:
     """The promotion card, plus what promote did with it."""
     evidence = load_evidence(ctx.root)
-    markdown = ctx.path(paths.CARD_MD).read_text()
+    card = ctx.path(paths.FINAL_CARD_MD) if ctx.path(paths.FINAL_CARD_MD).exists() else ctx.path(paths.CARD_MD)
+    markdown = card.read_text()
     promotion = evidence["promotion"]
     if promotion:
         markdown += (f"\n## Promotion\n\nVersion {promotion['version']} of `{promotion['model_name']}`: "
@@ -51,8 +55,13 @@ def print_summary(console: Console, evidence: dict[str, Any], ui_hint: str) -> N
             groups.add_row(group, str(int(row["count"])), *(f"{row[k]:.3f}" for k in
                                                             ("selection_rate", "tpr", "fpr", "accuracy")))
         console.print(groups)
+    selection = evidence.get("selection")
+    if selection and len(selection.get("candidates", {})) > 1:
+        _print_mitigation(console, selection)
     if decision["verdict"] == "pass":
-        console.print("[bold green]Gate: PASS[/] (every check passed)")
+        console.print("[bold green]Gate: PASS[/] (every check passed)"
+                      + (f" for the mitigated candidate '{selection['candidate']}'"
+                         if selection and selection["candidate"] != "unmitigated" else ""))
     else:
         label = "REJECTED" if decision["verdict"] == "fail" else "INSUFFICIENT EVIDENCE"
         console.print(f"[bold yellow]Gate: {label}[/] - the candidate was not promoted:")
@@ -64,6 +73,22 @@ def print_summary(console: Console, evidence: dict[str, Any], ui_hint: str) -> N
         console.print(f"Model '{promotion['model_name']}' version {promotion['version']}: {moved}. "
                       f"Champion: version {promotion['champion'] or 'none'}.")
     console.print(f"Review runs in the MLflow UI: {ui_hint}")
+
+
+def _print_mitigation(console: Console, selection: dict[str, Any]) -> None:
+    """Every candidate the mitigation step judged, and which one promote acts on."""
+    table = Table(title="Mitigation: every candidate through the same gate (frontier in reports/mitigate/)")
+    for column in ("candidate", "verdict", "reasons"):
+        table.add_column(column, overflow="fold")
+    for row in selection["candidates"]:
+        marker = " (selected)" if row["name"] == selection["candidate"] else ""
+        table.add_row(escape(row["name"] + marker), row["verdict"],
+                      escape("; ".join(row["reasons"]) or "all checks passed"))
+    console.print(table)
+    given_up = selection.get("accuracy_given_up")
+    if given_up:
+        console.print(f"Accuracy given up against the unmitigated candidate: {given_up['estimate']:.4f} "
+                      f"(95% CI [{given_up['low']:.4f}, {given_up['high']:.4f}])")
 
 
 def print_sweep(console: Console, outcome: dict[str, Any], gate: Any) -> None:

@@ -1,4 +1,9 @@
-"""The model contract: raw feature rows in, positive-class probabilities out, preprocessing bundled."""
+"""The model contract: raw feature rows in, positive-class probabilities out, preprocessing bundled.
+
+A mitigated model keeps the contract: an ensemble (from a reduction) answers with the weight of its
+members that decide positive, and group thresholds (post-processing) remap each row's probability so
+that its group's threshold lands on 0.5, the decision threshold evaluate and serving use.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from fairgate.core.backends import load_backend
+from fairgate.core.estimator import Ensemble
+from fairgate.core.mitigate import GroupThresholds, group_labels
 from fairgate.core.preprocess import Preprocessor
 
 
@@ -17,11 +24,29 @@ class ModelBundle:
     preprocessor: Preprocessor
     model: Any
     framework: str
+    thresholds: GroupThresholds | None = None
+
+    @property
+    def inputs(self) -> list[str]:
+        """The raw columns the model reads (group thresholds read their sensitive columns too)."""
+        columns = self.preprocessor.numeric + self.preprocessor.categorical
+        return list(dict.fromkeys(columns + (self.threshold_features if self.thresholds else [])))
+
+    @property
+    def threshold_features(self) -> list[str]:
+        feature = self.thresholds.feature if self.thresholds else []
+        return [feature] if isinstance(feature, str) else list(feature)
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Score raw rows (the raw columns, in any order, extra columns ignored)."""
-        missing = [c for c in self.preprocessor.numeric + self.preprocessor.categorical if c not in frame.columns]
+        missing = [c for c in self.inputs if c not in frame.columns]
         if missing:
             raise KeyError(f"input rows lack the model's feature columns {missing}")
         encoded = self.preprocessor.transform(frame)
-        return load_backend(self.framework).predict_proba(self.model, encoded)
+        if isinstance(self.model, Ensemble):
+            proba = self.model.positive_share(self.framework, encoded)
+        else:
+            proba = load_backend(self.framework).predict_proba(self.model, encoded)
+        if self.thresholds is not None:
+            proba = self.thresholds.adjust(proba, group_labels(frame, self.threshold_features))
+        return proba

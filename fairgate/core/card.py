@@ -8,8 +8,9 @@ from fairgate.core.config import Params
 
 
 def build_card(decision: dict[str, Any], report: dict[str, Any], validation: dict[str, Any] | None,
-               lineage: dict[str, str], params: Params) -> dict[str, Any]:
-    """Everything a reviewer needs to trust (or challenge) one gate decision."""
+               lineage: dict[str, str], params: Params, mitigation: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything a reviewer needs to trust (or challenge) one gate decision: with the bias found in the data
+    (from validate) and, once mitigate has run, what it tried, the frontier and what it chose."""
     stats = decision.get("statistics", {})
     return {
         "model": params.promote.model_name,
@@ -32,6 +33,8 @@ def build_card(decision: dict[str, Any], report: dict[str, Any], validation: dic
         "git": {"commit": lineage.get("git.commit"), "dirty": lineage.get("git.dirty")},
         "params_digest": params.digest(),
         "reproduce": f"git checkout {lineage.get('git.commit', '<commit>')} && dvc repro",
+        "diagnosis": (validation or {}).get("bias"),
+        "mitigation": mitigation,
     }
 
 
@@ -81,6 +84,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         for group, row in groups.items():
             lines.append(f"| {group} | {int(row['count'])} | {_fmt(row['selection_rate'])} | {_fmt(row['tpr'])} "
                          f"| {_fmt(row['fpr'])} | {_fmt(row['accuracy'])} |")
+    lines += _diagnosis_lines(card.get("diagnosis")) + _mitigation_lines(card.get("mitigation"))
     lines += ["", "## Gate checks", "", "| check | value | rule | status | detail |", "| --- | --- | --- | --- | --- |"]
     for check in card["checks"]:
         status = check["status"] if check["status"] == "pass" else f"**{check['status']}**"
@@ -89,3 +93,60 @@ def card_markdown(card: dict[str, Any]) -> str:
     lines += ["", "## Reproduce", "", "```bash", card["reproduce"], "```",
               "", f"git dirty: {card['git']['dirty']}; params digest `{card['params_digest']}`"]
     return "\n".join(lines) + "\n"
+
+
+def _diagnosis_lines(diagnosis: dict[str, Any] | None) -> list[str]:
+    if not diagnosis:
+        return []
+    lines = ["", "## Bias in the data (before any model)", "",
+             "| feature | group | share of rows | positive-label rate |", "| --- | --- | --- | --- |"]
+    for feature, found in diagnosis["features"].items():
+        for group, row in found["groups"].items():
+            lines.append(f"| {feature} | {group} | {row['share']:.3f} | {row['positive_rate']:.3f} |")
+    for feature, found in diagnosis["features"].items():
+        proxies = ", ".join(f"`{p['feature']}` {p['nmi']:.3f}" for p in found["proxies"][:5]) or "none"
+        lines += ["", f"`{feature}`: largest gap in positive-label rate between groups {found['positive_rate_gap']:.3f}; "
+                      f"strongest proxies (normalised mutual information with it): {proxies}"]
+    return lines
+
+
+def knob_summary(knobs: dict[str, Any]) -> str:
+    """A mitigation's knobs in one line: thresholds per group, cell weights, or the reduction's settings."""
+    if knobs.get("method") == "threshold":
+        found = ", ".join(f"{g} {t:.3f}" for g, t in knobs.get("thresholds", {}).items())
+        return (f"group thresholds {{{found}}} (others {knobs.get('default', 0):.3f}) for {knobs.get('constraint')}, "
+                f"rates within {knobs.get('slack')} of each other on validation")
+    if knobs.get("method") == "reweigh":
+        return "weights per (group, label) cell " + ", ".join(f"{c} {w}" for c, w in knobs.get("cell_weights", {}).items())
+    return ", ".join(f"{k} {v}" for k, v in knobs.items() if k not in ("features",))
+
+
+def _mitigation_lines(mitigation: dict[str, Any] | None) -> list[str]:
+    if not mitigation:
+        return []
+    lines = ["", "## Mitigation", "", f"Mitigation {mitigation['why']}."]  # ran for ... / not needed: ... / cannot help: ...
+    lines += [f"- left out: {s}" for s in mitigation.get("skipped", [])]
+    if mitigation.get("frontier") and len(mitigation["frontier"]) > 1:
+        gaps = sorted({g for p in mitigation["frontier"] for g in p["gaps"]})
+        lines += ["", "### Frontier (every candidate through the same gate; test rows, 95% CIs)", "",
+                  "| candidate | verdict | " + " | ".join([mitigation["frontier"][0]["primary_metric"], *gaps]) + " |",
+                  "| --- | --- | " + " | ".join(["---"] * (len(gaps) + 1)) + " |"]
+        for point in mitigation["frontier"]:
+            cells = [_interval(point["primary"])] + [_interval(point["gaps"].get(g)) for g in gaps]
+            lines.append(f"| {point['candidate']} | {point['verdict']} | " + " | ".join(cells) + " |")
+    if mitigation.get("closest"):
+        lines += ["", f"No mitigated candidate passes; the closest is `{mitigation['closest']}` (on the frontier above), "
+                      f"so the unmitigated candidate is the one recorded as rejected."]
+    selected = mitigation.get("selected")
+    if selected and selected != "unmitigated":
+        lines += ["", f"Selected `{selected}`, which {'passes' if mitigation['passed'] else 'comes closest'}; "
+                      f"chosen on the validation rows: {knob_summary(mitigation.get('knobs') or {})}."]
+        if mitigation.get("accuracy_given_up"):
+            lines.append(f"{mitigation.get('primary_metric', 'accuracy')} given up against the unmitigated candidate "
+                         f"(paired, same test rows): {_interval(mitigation['accuracy_given_up'])}.")
+        if mitigation.get("uses_sensitive_at_prediction"):
+            lines.append("This model reads the sensitive attribute when it decides (group thresholds); some "
+                         "jurisdictions restrict that. `mitigate.use_sensitive_at_prediction: false` rules it out.")
+    if mitigation.get("explanation"):
+        lines += ["", "### Why no candidate passes", "", *[f"- {line}" for line in mitigation["explanation"]]]
+    return lines

@@ -153,6 +153,21 @@ class TrackingConfig(_Strict):
     experiment: str = Field("fairgate", min_length=1)
 
 
+class MitigateConfig(_Strict):
+    """What runs when the unmitigated candidate fails fairness checks and nothing else (README: Mitigation)."""
+
+    methods: list[Literal["reweigh", "threshold", "reduction"]] = Field(default_factory=lambda: ["reweigh", "threshold"])
+    constraint: Literal["auto", "demographic_parity", "equalized_odds"] = "auto"  # auto: the failed ones
+    use_sensitive_at_prediction: bool = True   # false rules out group thresholds, which read it at scoring time
+    max_iter: int = Field(10, ge=1, le=200)    # ExponentiatedGradient's iterations (a model trained per iteration)
+    slack: float = Field(0.5, gt=0.0, le=1.0)  # group thresholds: the band of rates, as a share of the ceiling
+
+    @field_validator("methods")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+
 class DriftConfig(_Strict):
     warn_above: float | None = Field(0.1, ge=0.0)   # PSI; null turns the check off
     fail_above: float | None = Field(0.25, ge=0.0)
@@ -204,6 +219,7 @@ class Params(_Strict):
     gate: GateConfig = GateConfig()
     promote: PromoteConfig = PromoteConfig()
     tracking: TrackingConfig = TrackingConfig()
+    mitigate: MitigateConfig = MitigateConfig()
     drift: DriftConfig = DriftConfig()
     schedule: ScheduleConfig = ScheduleConfig()
 

@@ -50,3 +50,38 @@ def group_figure(feature: str, fairness: dict[str, Any]) -> Any:
                  f"EO diff {fairness['equalized_odds_difference']:.3f}")
     fig.tight_layout()
     return fig
+
+
+def frontier_table(points: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per (candidate, fairness gap): the gap and the primary metric with their CIs (for `dvc plots`)."""
+    rows = []
+    for point in points:
+        for gap, interval in point["gaps"].items():
+            rows.append({"candidate": point["candidate"], "verdict": point["verdict"], "gap_name": gap,
+                         "gap": interval["estimate"], "gap_low": interval["low"], "gap_high": interval["high"],
+                         "primary_metric": point["primary_metric"], "primary": point["primary"]["estimate"],
+                         "primary_low": point["primary"]["low"], "primary_high": point["primary"]["high"]})
+    return pd.DataFrame(rows)
+
+
+def frontier_figure(points: list[dict[str, Any]], selected: str) -> Any:
+    """The primary metric against each fairness gap, one panel per gap, every point with its two CIs."""
+    plt = _pyplot()
+    gaps = sorted({g for p in points for g in p["gaps"]}) or ["(no fairness checks)"]
+    fig, axes = plt.subplots(1, len(gaps), figsize=(4.5 * len(gaps), 4.2), squeeze=False)
+    for ax, gap in zip(axes[0], gaps, strict=True):
+        for point in points:
+            x, y = point["gaps"].get(gap), point["primary"]
+            if not x or x["estimate"] is None:
+                continue
+            xerr = [[x["estimate"] - (x["low"] if x["low"] is not None else x["estimate"])],
+                    [(x["high"] if x["high"] is not None else x["estimate"]) - x["estimate"]]]
+            yerr = [[y["estimate"] - (y["low"] if y["low"] is not None else y["estimate"])],
+                    [(y["high"] if y["high"] is not None else y["estimate"]) - y["estimate"]]]
+            marker = "*" if point["candidate"] == selected else ("s" if point["verdict"] == "champion" else "o")
+            ax.errorbar(x["estimate"], y["estimate"], xerr=xerr, yerr=yerr, fmt=marker, capsize=3,
+                        markersize=11 if marker == "*" else 6, label=f"{point['candidate']} ({point['verdict']})")
+        ax.set(xlabel=gap, ylabel=points[0]["primary_metric"] if points else "", title=f"frontier: {gap}")
+    axes[0][0].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig

@@ -47,6 +47,8 @@ def test_gate_and_promote_stages_make_the_first_passing_model_champion(slice_ctx
     assert decision["verdict"] == "pass" and decision["statistics"]["n_resamples"] == 1000
     card = json.loads(ctx.path(paths.CARD).read_text())
     assert card["reproduce"].endswith("&& dvc repro") and card["data"]["raw_md5"]
+    selection = run_stage(ctx, "mitigate")
+    assert selection["candidate"] == "unmitigated" and selection["decision"]["verdict"] == "pass"
     first = run_stage(ctx, "promote")
     assert first["promoted"] and registry.champion_version(name, "champion") == first["version"]
     description = mlflow.MlflowClient().get_model_version(name, first["version"]).description

@@ -37,7 +37,8 @@ def _store_uri() -> str:
 
 
 def promote(name: str, alias: str, version: str, decision: dict[str, Any],
-            reevaluate: Callable[[str | None], dict[str, Any]], lineage: dict[str, str]) -> dict[str, Any]:
+            reevaluate: Callable[[str | None], dict[str, Any]], lineage: dict[str, str],
+            note: dict[str, Any] | None = None) -> dict[str, Any]:
     """Move ``alias`` to ``version`` only if the gate passed against the champion it still points at.
 
     Under the lock the ledger is reconciled first and the alias re-read: if it moved since the gate
@@ -54,7 +55,7 @@ def promote(name: str, alias: str, version: str, decision: dict[str, Any],
                 return {"action": "already_champion", "version": version, "champion": version,
                         "previous_champion": current, "decision": decision, "reevaluated": reevaluated}
             if current == decision["champion_version"]:
-                return _record(name, alias, version, current, decision, lineage) | {
+                return _record(name, alias, version, current, decision, lineage, note or {}) | {
                     "decision": decision, "reevaluated": reevaluated}
         log.info("promote: the champion moved to %s after the gate read it; re-evaluating", current)
         decision, reevaluated = reevaluate(current), True
@@ -69,7 +70,7 @@ def _version_tags(decision: dict[str, Any], digest: str, seq: int) -> dict[str, 
 
 
 def _record(name: str, alias: str, version: str, current: str | None, decision: dict[str, Any],
-            lineage: dict[str, str]) -> dict[str, Any]:
+            lineage: dict[str, str], note: dict[str, Any]) -> dict[str, Any]:
     digest = evidence_digest(decision)
     passed = decision["verdict"] == "pass"
     if not passed:
@@ -80,7 +81,7 @@ def _record(name: str, alias: str, version: str, current: str | None, decision: 
     entry = {"model": name, "version": version, "previous_champion": current,
              "champion_after": version if passed else current, "verdict": decision["verdict"],
              "reasons": decision["reasons"], "evidence_sha256": digest, "actor": actor(),
-             "git_commit": lineage.get("git.commit"), "data_md5": lineage.get("data.raw_md5")}
+             "git_commit": lineage.get("git.commit"), "data_md5": lineage.get("data.raw_md5")} | note
     if passed:
         entry = _move(name, alias, version, entry | {"action": "promoting"},
                       _version_tags(decision, digest, len(ledger.read(name)) + 1))

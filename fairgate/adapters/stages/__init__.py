@@ -27,6 +27,7 @@ PIPELINE = (
     Step("train"),
     Step("evaluate"),
     Step("gate"),
+    Step("mitigate"),  # only when the gate failed fairness checks alone; else it passes the candidate through
     Step("promote", dvc=False, always=True, retries=2, retry_delays_s=(2, 10)),
 )
 STAGES = tuple(step.name for step in PIPELINE)

@@ -65,6 +65,9 @@ def run(ctx: StageContext) -> dict[str, Any]:
         np.save(out / paths.VAL_X, X_val)
         np.save(out / paths.VAL_Y, y_val)
         splits.test.to_parquet(out / paths.TEST, index=False)
+        sensitive = list(schema.sensitive)
+        splits.train[sensitive].to_parquet(out / paths.TRAIN_GROUPS, index=False)
+        splits.val[sensitive].to_parquet(out / paths.VAL_GROUPS, index=False)
         (out / paths.PREPROCESSOR).write_text(prep.to_json())
         files.write_json(out / paths.PROFILE, drift.profile(splits.train, schema))
 

@@ -1,4 +1,7 @@
-"""promote: register the candidate; only a version that passed the gate gets the champion alias."""
+"""promote: register the selected candidate; only a version that passed the gate gets the champion alias.
+
+The selected candidate is mitigate's: the unmitigated one, or the best mitigated one that passed.
+"""
 
 from __future__ import annotations
 
@@ -14,33 +17,45 @@ log = logging.getLogger(__name__)
 DESCRIPTION_LIMIT = 60_000
 
 
-def _reevaluate(ctx: StageContext):
+def _reevaluate(ctx: StageContext, selection: dict[str, Any]):
     def again(champion: str | None) -> dict[str, Any]:
-        decision = judging.evaluate_against(ctx, champion)
-        judging.write_decision(ctx, decision)
-        return decision
+        return judging.rejudge_selection(ctx, selection, champion)
 
     return again
 
 
+def _ledger_note(selection: dict[str, Any]) -> dict[str, Any]:
+    """What the ledger records of a mitigated promotion: the method and its knobs, what the unmitigated
+    candidate failed, and the accuracy given up."""
+    if selection["candidate"] == "unmitigated":
+        return {}
+    knobs = {k: v for k, v in selection["knobs"].items() if k != "validation"}
+    return {"mitigation": {"candidate": selection["candidate"], "knobs": knobs,
+                           "unmitigated_failed": selection["unmitigated_failed"],
+                           "accuracy_given_up": selection["accuracy_given_up"]}}
+
+
 def run(ctx: StageContext) -> dict[str, Any]:
-    trained = files.read_json(ctx.path(paths.TRAIN_RUN))
+    selection = files.read_json(ctx.path(paths.SELECTION))
     name, alias = ctx.params.promote.model_name, ctx.params.promote.alias
     tracking.configure(ctx.root, ctx.params.tracking.experiment)
     lineage = lineage_tags(ctx.root)
-    version = registry.register(name, trained["model_uri"], trained["run_id"], tags=lineage)
-    outcome = promotion.promote(name, alias, version, files.read_json(ctx.path(paths.DECISION)),
-                                _reevaluate(ctx), lineage)
+    tags = lineage | {"fairgate.candidate": selection["candidate"]}
+    version = registry.register(name, selection["model_uri"], selection["run_id"], tags=tags)
+    outcome = promotion.promote(name, alias, version, selection["decision"], _reevaluate(ctx, selection), lineage,
+                                note=_ledger_note(selection))
     decision = outcome.pop("decision")
-    registry.describe_version(name, version, ctx.path(paths.CARD_MD).read_text()[:DESCRIPTION_LIMIT])
-    result = {"model_name": name, "alias": alias, "run_id": trained["run_id"], "verdict": decision["verdict"],
-              "reasons": decision["reasons"],
+    registry.describe_version(name, version, ctx.path(paths.FINAL_CARD_MD).read_text()[:DESCRIPTION_LIMIT])
+    result = {"model_name": name, "alias": alias, "run_id": selection["run_id"], "verdict": decision["verdict"],
+              "reasons": decision["reasons"], "candidate": selection["candidate"],
               "promoted": outcome["action"] == "promoted",
               "already_champion": outcome["action"] == "already_champion"} | outcome
     files.write_json(ctx.path(paths.PROMOTION), result)
-    with stage_run(ctx, "promote", run_id=trained["run_id"]):
-        tracking.set_tags({"promote.version": version, "promote.action": outcome["action"]})
-        tracking.log_files([ctx.path(paths.CARD_MD), ctx.path(paths.CARD)], "promote")
-    log.info("promote: version %s %s; champion is %s", version, outcome["action"].replace("_", " "),
-             outcome["champion"])
+    train_run = files.read_json(ctx.path(paths.TRAIN_RUN))["run_id"]
+    with stage_run(ctx, "promote", run_id=train_run):
+        tracking.set_tags({"promote.version": version, "promote.action": outcome["action"],
+                           "promote.candidate": selection["candidate"]})
+        tracking.log_files([ctx.path(paths.FINAL_CARD_MD), ctx.path(paths.FINAL_CARD)], "promote")
+    log.info("promote: version %s (%s) %s; champion is %s", version, selection["candidate"],
+             outcome["action"].replace("_", " "), outcome["champion"])
     return result

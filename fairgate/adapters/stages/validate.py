@@ -13,6 +13,7 @@ from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
 from fairgate.core import validate as core
 from fairgate.core.contract import resolve_schema, unusable_columns
+from fairgate.core.diagnosis import bias_metrics, describe, diagnose
 from fairgate.core.errors import StageError
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,13 @@ def run(ctx: StageContext) -> dict[str, Any]:
     with files.atomic_dir(docs) as tmp_docs:
         summary = run_suite_with_docs(frame, suite, tmp_docs)
     summary["identifiers"] = list(schema.identifiers)
+    summary["bias"] = diagnose(frame, schema) if summary["success"] else None
+    for line in describe(summary["bias"]) if summary["bias"] else []:
+        log.info("validate: bias in the data: %s", line)
     files.write_json(ctx.path(paths.RAW_REPORT), summary)
     with stage_run(ctx, "validate"):
         tracking.log_flat_metrics({"validate.failed_expectations": summary["failed"],
-                                   "validate.rows": summary["rows"]})
+                                   "validate.rows": summary["rows"]} | bias_metrics(summary["bias"]))
         tracking.log_files([ctx.path(paths.RAW_REPORT), docs], "validate")
         tracking.set_tags({"validate.success": str(summary["success"]).lower()})
     if not summary["success"]:

@@ -75,8 +75,9 @@ class _EpochLog(keras.callbacks.Callback):
 
 
 def fit(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, cfg: TrainConfig,
-        on_epoch: EpochCallback = None) -> FitResult:
-    """Train with early stopping on validation loss (best weights restored); StageError on divergence."""
+        on_epoch: EpochCallback = None, sample_weight: np.ndarray | None = None) -> FitResult:
+    """Train with early stopping on validation loss (best weights restored); StageError on divergence.
+    ``sample_weight`` weighs each training row's loss (reweighing, reductions)."""
     device = resolve_device(cfg.device)
     precision = resolve_precision(device)
     _configure(device, precision)
@@ -90,6 +91,7 @@ def fit(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.n
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.patience, min_delta=1e-6,
                                             restore_best_weights=True)
     model.fit(X_train, y_train.astype(np.float32), validation_data=(X_val, y_val.astype(np.float32)),
+              sample_weight=None if sample_weight is None else np.asarray(sample_weight, dtype=np.float32),
               batch_size=cfg.batch_size, epochs=cfg.epochs, shuffle=True, verbose=0,
               callbacks=[epochs, stopper])
     for record in epochs.records:

@@ -56,20 +56,26 @@ def _mean_loss(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch: int, a
     return total / max(len(X), 1)
 
 
-def _one_epoch(model: nn.Module, optimizer, X: torch.Tensor, y: torch.Tensor, batch_size: int,
-               generator: torch.Generator, autocast, scaler) -> float:
-    """One pass over the shuffled training rows; the mean training loss."""
+def _one_epoch(model: nn.Module, optimizer, X: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None,
+               batch_size: int, generator: torch.Generator, autocast, scaler) -> float:
+    """One pass over the shuffled training rows (each row's loss times its weight, when weighted); the mean loss."""
     model.train()
-    loss_fn = nn.BCEWithLogitsLoss()
+    loss_fn = nn.BCEWithLogitsLoss(reduction="none")
     # One gather per epoch, then every batch is a contiguous slice (a view, no copy).
     order = torch.randperm(len(X), generator=generator).to(X.device)
     X_epoch, y_epoch = X[order], y[order]
+    w_epoch = w[order] if w is not None else None
     running = torch.zeros((), device=X.device)
     for start in range(0, len(X_epoch), batch_size):
         xb, yb = X_epoch[start:start + batch_size], y_epoch[start:start + batch_size]
         optimizer.zero_grad(set_to_none=True)
         with autocast():
-            loss = loss_fn(model(xb).squeeze(1).float(), yb)
+            per_row = loss_fn(model(xb).squeeze(1).float(), yb)
+            if w_epoch is None:
+                loss = per_row.mean()
+            else:
+                wb = w_epoch[start:start + batch_size]
+                loss = (per_row * wb).sum() / wb.sum().clamp_min(1e-12)
         if scaler is not None:
             scaler.scale(loss).backward()
             scaler.step(optimizer)
@@ -82,8 +88,9 @@ def _one_epoch(model: nn.Module, optimizer, X: torch.Tensor, y: torch.Tensor, ba
 
 
 def fit(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, cfg: TrainConfig,
-        on_epoch: EpochCallback = None) -> FitResult:
-    """Train with early stopping on validation loss and return the best weights.
+        on_epoch: EpochCallback = None, sample_weight: np.ndarray | None = None) -> FitResult:
+    """Train with early stopping on validation loss and return the best weights; ``sample_weight`` weighs
+    each training row's loss (reweighing, reductions).
 
     Raises StageError when the loss stops being finite (divergence), so no model is produced.
     """
@@ -102,12 +109,13 @@ def fit(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.n
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, fused=True)  # one kernel per step
     Xt, yt = torch.from_numpy(X_train).to(device), torch.from_numpy(y_train.astype(np.float32)).to(device)
     Xv, yv = torch.from_numpy(X_val).to(device), torch.from_numpy(y_val.astype(np.float32)).to(device)
+    wt = None if sample_weight is None else torch.from_numpy(np.asarray(sample_weight, dtype=np.float32)).to(device)
 
     result = FitResult(model=model, device=device, precision=precision)
     best_loss, best_state, stale, train_seconds = float("inf"), None, 0, 0.0
     for epoch in range(1, cfg.epochs + 1):
         started = time.perf_counter()
-        train_loss = _one_epoch(model, optimizer, Xt, yt, cfg.batch_size, generator, autocast, scaler)
+        train_loss = _one_epoch(model, optimizer, Xt, yt, wt, cfg.batch_size, generator, autocast, scaler)
         train_seconds += time.perf_counter() - started
         val_loss = _mean_loss(model, Xv, yv, 8192, autocast)
         if not (np.isfinite(train_loss) and np.isfinite(val_loss)):
