@@ -143,7 +143,7 @@ def _mitigation_lines(mitigation: dict[str, Any] | None) -> list[str]:
                       f"chosen on the validation rows: {knob_summary(mitigation.get('knobs') or {})}."]
         if mitigation.get("accuracy_given_up"):
             lines.append(f"{mitigation.get('primary_metric', 'accuracy')} given up against the unmitigated candidate "
-                         f"(paired, same test rows): {_interval(mitigation['accuracy_given_up'])}.")
+                         f"(paired, same test rows; negative: gained): {_interval(mitigation['accuracy_given_up'])}.")
         if mitigation.get("uses_sensitive_at_prediction"):
             lines.append("This model reads the sensitive attribute when it decides (group thresholds); some "
                          "jurisdictions restrict that. `mitigate.use_sensitive_at_prediction: false` rules it out.")

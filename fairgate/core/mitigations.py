@@ -26,6 +26,9 @@ from fairgate.core.mitigate import (
 )
 
 
+MIN_FIT_ROWS = 30  # a group with fewer validation rows keeps the common threshold: too few to fit its own
+
+
 @dataclass
 class TrainingRows:
     """What a method may see: the encoded training and validation rows, their labels and sensitive columns."""
@@ -60,7 +63,7 @@ def thresholds(rows: TrainingRows, features: list[str], val_proba: np.ndarray, c
     """Group thresholds on the unmitigated network's validation probabilities, the band ``slack_share`` of the
     constraint's ceiling wide, so that the test rows' gap has room for its confidence interval."""
     return fit_group_thresholds(val_proba, group_labels(rows.val_groups, features), rows.y_val, constraint,
-                                slack=ceiling(gate, constraint) * slack_share, min_rows=gate.min_group_size,
+                                slack=ceiling(gate, constraint) * slack_share, min_rows=MIN_FIT_ROWS,
                                 feature=features[0] if len(features) == 1 else features)
 
 

@@ -119,3 +119,17 @@ def test_the_unselected_framework_is_never_imported(_slice, tmp_path, framework,
     done = subprocess.run([sys.executable, "-c", ISOLATION.format(framework=framework, forbidden=forbidden),
                            str(tmp_path)], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("framework", ["torch", "tensorflow"])
+def test_sample_weights_shift_what_the_network_learns(data, params, framework):
+    """Both backends train with sample weights (reweighing, reductions): weighting the positives up raises the
+    predicted positive rate; equal weights change nothing."""
+    _, _, (Xt, yt, Xv, yv) = data
+    cfg = params.train.model_copy(update={"epochs": 3})
+    backend = load_backend(framework)
+    plain = backend.predict_proba(backend.fit(Xt, yt, Xv, yv, cfg).model, Xv)
+    ones = backend.predict_proba(backend.fit(Xt, yt, Xv, yv, cfg, sample_weight=np.ones(len(yt))).model, Xv)
+    heavy = backend.fit(Xt, yt, Xv, yv, cfg, sample_weight=np.where(yt == 1, 5.0, 1.0)).model
+    assert np.allclose(plain, ones, atol=1e-4)
+    assert backend.predict_proba(heavy, Xv).mean() > plain.mean() + 0.05

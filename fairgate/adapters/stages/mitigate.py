@@ -87,6 +87,8 @@ def _log_candidate(ctx: StageContext, name: str, bundle_dir, decision: dict[str,
     with tracking.open_run(ctx.root, ctx.params.tracking.experiment, run_id, ctx.run_tags("mitigate")):
         info = log_bundle(bundle_dir, test[bundle.inputs].head(5), backend_files(bundle.framework).pip_requirements())
         tracking.log_flat_metrics({f"test.{k}": v for k, v in decision["metrics"].items()})
+        # The drift reference travels with every model that may become champion (see train).
+        tracking.log_files([ctx.path(paths.PROCESSED) / paths.PROFILE], paths.REFERENCE_PROFILE_ARTIFACT.rsplit("/", 1)[0])
         tracking.set_tags({"gate.verdict": decision["verdict"],
                            "gate.reasons": "; ".join(decision["reasons"])[:5000] or "all checks passed"})
     return {"run_id": run_id, "model_uri": info.model_uri}
@@ -137,8 +139,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
     else:
         log.info("mitigate: %s", why)
         judged = {"unmitigated": base}
-        with files.atomic_dir(ctx.path(paths.MITIGATED)):
-            pass  # no mitigated candidates: an empty folder, so that DVC records the stage's outputs
+        with files.atomic_dir(ctx.path(paths.MITIGATED)) as folder:  # DVC records the stage's outputs either way
+            files.write_json(folder / "none.json", {"mitigated_candidates": 0, "why": why})
     best, passed = core.choose({name: entry["decision"] for name, entry in judged.items()})
     chosen = best if passed else "unmitigated"  # when none passes, the unmitigated candidate is the one rejected
     given_up = None if best == "unmitigated" else _given_up(ctx, fitted[best][0])

@@ -39,9 +39,12 @@ def history(at: Annotated[str | None, typer.Option(help="ISO time, e.g. 2026-11-
     console.print(f"Promotion ledger of '{params.promote.model_name}' (oldest first):")
     for e in entries:
         why = "; ".join(e.get("reasons") or [])
+        mitigated = e.get("mitigation")
+        how = (f" [mitigated by {mitigated['candidate']}; the unmitigated candidate failed: "
+               f"{'; '.join(mitigated['unmitigated_failed'])}]") if mitigated else ""
         console.print(f"#{e['seq']} {e['time']} {e['action']} version {e['version']} "
                       f"(champion {e.get('previous_champion')} -> {e.get('champion_after')}) "
-                      f"verdict={e.get('verdict')} by {e.get('actor', '?')}" + (f": {why}" if why else ""),
+                      f"verdict={e.get('verdict')} by {e.get('actor', '?')}" + (f": {why}" if why else "") + how,
                       markup=False, soft_wrap=True)
 
 
