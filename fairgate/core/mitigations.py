@@ -25,7 +25,6 @@ from fairgate.core.mitigate import (
     reweighing_weights,
 )
 
-
 MIN_FIT_ROWS = 30  # a group with fewer validation rows keeps the common threshold: too few to fit its own
 
 

@@ -112,3 +112,17 @@ def test_the_mitigated_candidate_that_passes_is_promoted_and_the_ledger_says_how
     card = ctx.path(paths.FINAL_CARD_MD).read_text()
     assert "## Mitigation" in card and "### Frontier" in card and "## Bias in the data" in card
     assert ctx.path(paths.FRONTIER_PLOT).stat().st_size > 1000
+
+
+def test_a_reduction_yields_an_ensemble_that_round_trips_and_keeps_the_contract(ctx, tmp_path):
+    params = ctx.params.model_copy(update={
+        "mitigate": ctx.params.mitigate.model_copy(update={"methods": ["reduction"], "max_iter": 2}),
+        "train": ctx.params.train.model_copy(update={"epochs": 2})})
+    fitted, _ = fit_candidates(dataclasses.replace(ctx, params=params), ["sex"], ["demographic_parity"])
+    bundle, knobs, _ = fitted["reduction"]
+    assert knobs["members"] == len(bundle.model.members) >= 1 and knobs["max_iter"] == 2
+    save_bundle(bundle, tmp_path / "r", n_features=len(bundle.preprocessor.feature_names), cfg=params.train)
+    test = pd.read_parquet(ctx.path(paths.PROCESSED) / paths.TEST)
+    again = load_bundle(tmp_path / "r")
+    assert np.allclose(again.predict_proba(test), bundle.predict_proba(test))
+    assert np.allclose(sum(again.model.weights), 1.0, atol=1e-6)
