@@ -64,6 +64,14 @@ def frontier_table(points: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _error_bar(interval: dict[str, Any]) -> list[list[float]]:
+    """[[below], [above]] the estimate; a percentile CI need not contain the point estimate, so clamp at 0."""
+    estimate = interval["estimate"]
+    low = interval["low"] if interval["low"] is not None else estimate
+    high = interval["high"] if interval["high"] is not None else estimate
+    return [[max(0.0, estimate - low)], [max(0.0, high - estimate)]]
+
+
 def frontier_figure(points: list[dict[str, Any]], selected: str) -> Any:
     """The primary metric against each fairness gap, one panel per gap, every point with its two CIs."""
     plt = _pyplot()
@@ -74,10 +82,7 @@ def frontier_figure(points: list[dict[str, Any]], selected: str) -> Any:
             x, y = point["gaps"].get(gap), point["primary"]
             if not x or x["estimate"] is None:
                 continue
-            xerr = [[x["estimate"] - (x["low"] if x["low"] is not None else x["estimate"])],
-                    [(x["high"] if x["high"] is not None else x["estimate"]) - x["estimate"]]]
-            yerr = [[y["estimate"] - (y["low"] if y["low"] is not None else y["estimate"])],
-                    [(y["high"] if y["high"] is not None else y["estimate"]) - y["estimate"]]]
+            xerr, yerr = _error_bar(x), _error_bar(y)
             marker = "*" if point["candidate"] == selected else ("s" if point["verdict"] == "champion" else "o")
             ax.errorbar(x["estimate"], y["estimate"], xerr=xerr, yerr=yerr, fmt=marker, capsize=3,
                         markersize=11 if marker == "*" else 6, label=f"{point['candidate']} ({point['verdict']})")
