@@ -29,12 +29,30 @@ def run_stage(ctx: StageContext, stage: str) -> Any:
     """Run one stage adapter in this process; any failure comes out as a StageError naming the stage."""
     try:
         return importlib.import_module(f"fairgate.adapters.stages.{stage}").run(ctx)
-    except StageError:
+    except StageError as exc:
+        _record_failure(ctx, exc)
         raise
     except Exception as exc:
         log.debug("%s failed", stage, exc_info=True)
-        raise StageError(stage, f"{type(exc).__name__}: {exc}",
-                         "run again with --verbose for the traceback") from exc
+        error = StageError(stage, f"{type(exc).__name__}: {exc}", "run again with --verbose for the traceback")
+        _record_failure(ctx, error)
+        raise error from exc
+
+
+def _record_failure(ctx: StageContext, error: StageError) -> None:
+    """The pipeline's MLflow run says what happened: FAILED, named after the stage, the message as its description."""
+    from fairgate.adapters.infra import run_pages
+
+    if error.stage == "tracking":
+        return  # the store itself is what failed
+    try:
+        run_id = ctx.pipeline_run_id()
+        name = f"{error.stage} failed" + (f": {error.headline}" if error.headline else "")
+        run_pages.describe(run_id, name=name, status="FAILED",
+                           note=f"**{name}**\n\n```\n{error.problem}\n```\n\nfix:\n\n```\n{error.fix}\n```\n",
+                           tags={"fairgate.failed_stage": error.stage, "fairgate.failure": error.problem[:5000]})
+    except Exception:  # recording the failure must never hide it
+        log.debug("could not record the failure in MLflow", exc_info=True)
 
 
 def candidate_run_id(ctx: StageContext) -> str | None:

@@ -1,8 +1,10 @@
-"""The MLflow UI in a real browser: headless Chromium (Debian's package) opens the experiment of a
-completed pipeline run and shows the run, a metric value, and the fairness and promotion artifacts."""
+"""The MLflow UI as a reviewer reads it, in headless Chromium (Debian's package, no download): the runs table
+names each outcome and shows its datasets, a failed run is failed and says why, the run page carries the
+promotion card, and the model page shows the champion alias on the promoted version."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from fairgate.adapters.infra.processes import free_port
+from tests.faults.conftest import clean_frame
 from tests.project import BIN, REPO, SMALL, make_project
 from tests.servers import stop_group, wait_for
 
@@ -31,16 +34,23 @@ def browser():
 
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory):
-    """A completed pipeline run, served by `fairgate ui --port N` on loopback."""
+    """A realistic history - one promoted run, one rejected, one validation failure - served by `fairgate ui`."""
     project = make_project(tmp_path_factory.mktemp("ui"), tmp_path_factory.mktemp("prefect-home"))
     project.fairgate("run", *SMALL)
+    project.fairgate("run", "-S", "data.synthetic.bias=1", "-S", "gate.max_demographic_parity_difference=0.05",
+                     "-S", "mitigate.methods=[]")
+    bad = clean_frame(2000)
+    bad.loc[:40, "hours_per_week"] = 400
+    bad.to_csv(project.root / "data/input/bad.csv", index=False)
+    assert project.fairgate("run", "-S", "data.source=data/input/bad.csv", check=False).returncode == 1
     port = free_port()
     server = subprocess.Popen([str(BIN / "fairgate"), "ui", "--port", str(port)], cwd=project.root, env=project.env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
+        link = server.stdout.readline()
         wait_for(lambda: _answers(f"{base}/health"), 90, "the MLflow UI to answer", poll_s=0.5)
-        yield project, base
+        yield project, base, link.split("the runs: ")[-1].strip()
     finally:
         stop_group(server)
 
@@ -55,35 +65,53 @@ def _answers(url: str) -> bool:
         return False
 
 
-def test_experiment_run_metric_and_artifacts_are_visible(ui, browser):
-    project, base = ui
+def _shot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def test_a_reviewer_reads_what_happened_in_each_run(ui, browser):
+    project, base, link = ui
     client = project.client()
     experiment = client.get_experiment_by_name("fairgate")
-    (run,) = client.search_runs([experiment.experiment_id])
-    accuracy = run.data.metrics["test.accuracy"]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    runs = {r.info.run_name: r for r in client.search_runs([experiment.experiment_id])}
+    promoted = next(name for name in runs if name.startswith("v1 promoted (acc "))
+    rejected = next(name for name in runs if name.startswith("v2 rejected: demographic_parity[sex]"))
+    failed = next(name for name in runs if name.startswith("validate failed: 1 expectation"))
+    assert runs[failed].info.status == "FAILED" and runs[rejected].info.status == "FINISHED"
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     page.set_default_timeout(30_000)
 
-    page.goto(f"{base}/#/experiments/{experiment.experiment_id}/runs")
-    page.get_by_role("link", name="fairgate run").first.click()
-    metric = page.get_by_role("row").filter(has_text="test.accuracy").first
-    metric.wait_for()
-    assert str(round(accuracy, 4))[:5] in metric.inner_text(), metric.inner_text()
-    metric.scroll_into_view_if_needed()
-    page.screenshot(path=str(SCREENSHOTS / "mlflow-run-metrics.png"))
+    assert link.startswith(base) and link.endswith("workflowType=machine_learning"), link
+    page.goto(link)
+    page.get_by_role("columnheader", name="Run Name").first.wait_for()
+    for name in (promoted, rejected, failed):
+        page.get_by_role("link", name=name).first.wait_for()
+    assert page.get_by_role("columnheader", name="Dataset").first.is_visible()
+    chips = page.get_by_text(re.compile(r"^raw \([0-9a-f]{8}"))  # the Dataset cell: the snapshot, by DVC's md5
+    chips.first.wait_for()
+    assert chips.count() >= 3, "every run shows the data it saw"
+    _shot(page, "mlflow-runs-table")
 
-    page.get_by_text("Artifacts", exact=True).first.click()
-    page.get_by_text("evaluate", exact=True).first.click()
-    page.get_by_text("plots", exact=True).first.click()
-    page.get_by_text("groups_sex.png", exact=True).first.click()
-    page.get_by_text("evaluate/plots/groups_sex.png").first.wait_for()
-    assert page.get_by_text("report.json", exact=True).first.is_visible()  # the fairness report
-    page.screenshot(path=str(SCREENSHOTS / "mlflow-fairness.png"))
+    page.get_by_role("link", name=failed).first.click()
+    page.get_by_text("About this run").wait_for()
+    assert page.get_by_text("Failed", exact=True).first.is_visible()
+    assert page.get_by_text("expect_column_values_to_be_between column 'hours_per_week'").first.is_visible()
+    _shot(page, "mlflow-failed-run")
 
-    page.get_by_text("promote", exact=True).first.click()
-    page.get_by_text("card.md", exact=True).first.click()
-    page.get_by_text("Promotion card:").first.wait_for()
-    assert page.get_by_text("card.json", exact=True).first.is_visible()
-    page.screenshot(path=str(SCREENSHOTS / "mlflow-promotion-card.png"))
-    assert (SCREENSHOTS / "mlflow-promotion-card.png").stat().st_size > 10_000
+    page.goto(link)
+    page.get_by_role("link", name=promoted).first.click()
+    page.get_by_text("Promotion card: fairgate - PASS").first.wait_for()
+    _shot(page, "mlflow-run-card")
+
+    page.goto(f"{base}/#/models/fairgate?workflowType=machine_learning")
+    version = page.get_by_role("row").filter(has_text="Version 1").first
+    version.wait_for()
+    assert "champion" in version.inner_text()
+    assert "champion" not in page.get_by_role("row").filter(has_text="Version 2").first.inner_text()
+    version.scroll_into_view_if_needed()
+    _shot(page, "mlflow-model-champion")

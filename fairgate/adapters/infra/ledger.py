@@ -40,7 +40,8 @@ def _ledger_run(name: str, create: bool) -> str | None:
         return None
     experiment = f"{name}-ledger"
     found = client.get_experiment_by_name(experiment)
-    experiment_id = found.experiment_id if found else client.create_experiment(experiment)
+    experiment_id = found.experiment_id if found else client.create_experiment(
+        experiment, tags={"mlflow.experimentKind": "custom_model_development"})
     run = client.create_run(experiment_id, run_name=f"ledger:{name}", tags={"fairgate.ledger_for": name})
     client.set_terminated(run.info.run_id, "FINISHED")
     client.set_registered_model_tag(name, RUN_TAG, run.info.run_id)

@@ -21,6 +21,9 @@ from fairgate.core.errors import StageError
 
 log = logging.getLogger(__name__)
 DEFAULT_STORE = "mlflow.db"
+# MLflow 3's UI opens an experiment on its GenAI overview unless this tag marks it as model training (the
+# values its UI knows: "custom_model_development", "genai_development", ...).
+KIND_TAG, MODEL_TRAINING = "mlflow.experimentKind", "custom_model_development"
 ARTIFACT_DIR = "mlartifacts"
 
 
@@ -109,15 +112,24 @@ def _configure(mlflow, root: Path, experiment: str) -> str:
     mlflow.set_tracking_uri(uri)
     existing = mlflow.get_experiment_by_name(experiment)
     if existing is not None:
+        if existing.tags.get(KIND_TAG) != MODEL_TRAINING:  # made before fairgate tagged its experiments
+            mlflow.MlflowClient().set_experiment_tag(existing.experiment_id, KIND_TAG, MODEL_TRAINING)
         return existing.experiment_id
     location = (root / ARTIFACT_DIR).resolve().as_uri() if uri.startswith("sqlite:") else None
     try:
-        return mlflow.create_experiment(experiment, artifact_location=location)
+        return mlflow.create_experiment(experiment, artifact_location=location, tags={KIND_TAG: MODEL_TRAINING})
     except Exception:  # another process created it first
         found = mlflow.get_experiment_by_name(experiment)
         if found is None:
             raise
         return found.experiment_id
+
+
+def runs_page(base_url: str, experiment_id: str) -> str:
+    """The experiment's runs table in the MLflow UI. MLflow 3.17's UI navigates by a global workflow type,
+    "genai" unless the URL (or the browser's last choice) says otherwise, and in 3.17.2 that wins over the
+    experiment's kind tag; so the link names the model-training view itself."""
+    return f"{base_url.rstrip('/')}/#/experiments/{experiment_id}/runs?workflowType=machine_learning"
 
 
 def new_run(root: Path, experiment: str, name: str, tags: dict[str, str] | None = None) -> str:

@@ -8,7 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from fairgate.adapters.infra import files, tracking
+from fairgate.adapters.infra import files, run_pages, tracking
+from fairgate.adapters.infra.lineage import lineage_tags
 from fairgate.adapters.model_files import load_bundle
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
@@ -65,6 +66,13 @@ def _write_plots(ctx: StageContext, folder: Path, report: dict[str, Any], y, pro
         files.save_figure(plots.group_figure(feature, fairness), folder / f"groups_{feature}.png")
 
 
+def group_metrics(report: dict[str, Any]) -> dict[str, float]:
+    """Each group's rates under stable names, so MLflow's compare view lines runs up group by group."""
+    return {f"test.group.{feature}.{group}.{name}": value
+            for feature, fairness in report["fairness"].items() for group, row in fairness["groups"].items()
+            for name, value in row.items()}
+
+
 def run(ctx: StageContext) -> dict[str, Any]:
     test, schema = load_test(ctx)
     bundle = load_bundle(ctx.path(paths.CANDIDATE))
@@ -79,7 +87,9 @@ def run(ctx: StageContext) -> dict[str, Any]:
 
     train_run = files.read_json(ctx.path(paths.TRAIN_RUN))["run_id"]
     with stage_run(ctx, "evaluate", run_id=train_run):
-        tracking.log_flat_metrics({f"test.{k}": v for k, v in core.flat_metrics(report).items()})
+        tracking.log_flat_metrics({f"test.{k}": v for k, v in core.flat_metrics(report).items()} | group_metrics(report))
+        run_pages.log_datasets(train_run, [(run_pages.dataset("test_split", test, len(test), lineage_tags(ctx.root).get(
+            "data.processed_md5"), ctx.params.data.source), "test")])
         tracking.log_files([ctx.path(p) for p in (paths.EVAL_REPORT, paths.EVAL_PLOTS, paths.EVAL_ROC,
                                                   paths.EVAL_CALIBRATION)], "evaluate")
     log.info("evaluate: accuracy %.4f, ROC AUC %.4f", report["metrics"]["accuracy"], report["metrics"]["roc_auc"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fairgate.adapters.infra import files, promotion, registry, tracking
+from fairgate.adapters.infra import files, promotion, registry, run_pages, tracking
 from fairgate.adapters.infra.lineage import lineage_tags
 from fairgate.adapters.stages import judging, paths
 from fairgate.adapters.stages.context import StageContext, stage_run
@@ -35,6 +35,22 @@ def _ledger_note(selection: dict[str, Any]) -> dict[str, Any]:
                            "accuracy_given_up": selection["accuracy_given_up"]}}
 
 
+def _name_the_runs(ctx: StageContext, train_run: str, selection: dict[str, Any], version: str,
+                   decision: dict[str, Any], outcome: dict[str, Any]) -> None:
+    """The runs table says what happened: the training run is named after its outcome and carries the card as
+    its description (so does a mitigated candidate's run); a flow run that trained nothing says so."""
+    card = ctx.path(paths.FINAL_CARD_MD).read_text()
+    if outcome.get("recorded") or outcome["action"] == "promoted":
+        name = run_pages.outcome_name(version, decision, outcome["action"], selection["candidate"])
+        run_pages.describe(train_run, name=name, note=card, tags={"fairgate.outcome": outcome["action"]})
+        if selection["run_id"] != train_run:
+            run_pages.describe(selection["run_id"], note=card)
+    if ctx.run_id and ctx.run_id != train_run:
+        run_pages.describe(ctx.run_id, name="no-op", tags={"fairgate.outcome": "no-op"},
+                           note=f"Nothing to retrain: the candidate is the one already judged (version {version}, "
+                                f"{outcome['action'].replace('_', ' ')}). This run holds the checks that did run.")
+
+
 def run(ctx: StageContext) -> dict[str, Any]:
     selection = files.read_json(ctx.path(paths.SELECTION))
     name, alias = ctx.params.promote.model_name, ctx.params.promote.alias
@@ -56,6 +72,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
         tracking.set_tags({"promote.version": version, "promote.action": outcome["action"],
                            "promote.candidate": selection["candidate"]})
         tracking.log_files([ctx.path(paths.FINAL_CARD_MD), ctx.path(paths.FINAL_CARD)], "promote")
+    _name_the_runs(ctx, train_run, selection, version, decision, outcome)
     log.info("promote: version %s (%s) %s; champion is %s", version, selection["candidate"],
              outcome["action"].replace("_", " "), outcome["champion"])
     return result

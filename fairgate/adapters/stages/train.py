@@ -8,7 +8,8 @@ from typing import Any
 import pandas as pd
 
 from fairgate.adapters.backends import backend_files
-from fairgate.adapters.infra import files, tracking
+from fairgate.adapters.infra import files, run_pages, tracking
+from fairgate.adapters.infra.lineage import lineage_tags
 from fairgate.adapters.infra.timing import spent
 from fairgate.adapters.model_files import save_bundle
 from fairgate.adapters.stages import paths
@@ -20,6 +21,15 @@ from fairgate.core.preprocess import Preprocessor
 
 log = logging.getLogger(__name__)
 EXAMPLE_ROWS = 5
+
+
+def _log_splits(ctx: StageContext, run_id: str, names: list[str], X_train, X_val) -> None:
+    """The encoded training and validation rows as MLflow datasets: a profile (schema, rows, DVC's md5), not rows."""
+    digest = lineage_tags(ctx.root).get("data.processed_md5")
+    run_pages.log_datasets(run_id, [
+        (run_pages.dataset(f"{part}_split", pd.DataFrame(rows[:100], columns=names), len(rows), digest,
+                           ctx.params.data.source), context)
+        for part, rows, context in (("train", X_train, "training"), ("validation", X_val, "validation"))])
 
 
 def run(ctx: StageContext) -> dict[str, Any]:
@@ -35,6 +45,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
 
         tracking.log_params_flat("train", ctx.params.section("train"))
         tracking.log_params_flat("data", ctx.params.section("data"))
+        _log_splits(ctx, run.info.run_id, prep.feature_names, X_train, X_val)
         result = backend.fit(X_train, y_train, X_val, y_val, cfg,
                              on_epoch=lambda rec: log.info("epoch %(epoch)d train_loss=%(train_loss).4f "
                                                            "val_loss=%(val_loss).4f", rec))

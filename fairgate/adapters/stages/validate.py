@@ -8,7 +8,8 @@ from typing import Any
 import pandas as pd
 
 from fairgate.adapters.gx_files import run_suite_with_docs, save_suite
-from fairgate.adapters.infra import files, tracking
+from fairgate.adapters.infra import files, run_pages, tracking
+from fairgate.adapters.infra.lineage import lineage_tags
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
 from fairgate.core import validate as core
@@ -41,7 +42,9 @@ def run(ctx: StageContext) -> dict[str, Any]:
     for line in describe(summary["bias"]) if summary["bias"] else []:
         log.info("validate: bias in the data: %s", line)
     files.write_json(ctx.path(paths.RAW_REPORT), summary)
-    with stage_run(ctx, "validate"):
+    with stage_run(ctx, "validate") as run:
+        run_pages.log_datasets(run.info.run_id, [(run_pages.dataset(
+            "raw", frame, len(frame), lineage_tags(ctx.root).get("data.raw_md5"), ctx.params.data.source), "raw")])
         tracking.log_flat_metrics({"validate.failed_expectations": summary["failed"],
                                    "validate.rows": summary["rows"]} | bias_metrics(summary["bias"]))
         tracking.log_files([ctx.path(paths.RAW_REPORT), docs], "validate")
@@ -50,6 +53,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
         raise StageError("validate", f"{summary['failed']} of {summary['evaluated']} expectations failed "
                          f"on {paths.RAW}:\n{core.describe_failures(summary)}",
                          f"fix the data or the contract in params.yaml (data.*, validate.*); "
-                         f"details in {paths.RAW_REPORT} and {paths.RAW_DOCS}/index.html")
+                         f"details in {paths.RAW_REPORT} and {paths.RAW_DOCS}/index.html",
+                         headline=f"{summary['failed']} expectation{'s' if summary['failed'] != 1 else ''}")
     log.info("validate: %d expectations passed on %d rows", summary["evaluated"], summary["rows"])
     return summary

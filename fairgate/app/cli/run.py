@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from fairgate.adapters.stages import STAGES
+from fairgate.adapters.stages import STAGES, paths
 from fairgate.app import run_service
 from fairgate.app.cli.common import (
     PARAMS,
@@ -63,11 +64,15 @@ def run(
 
 
 def _print_outcome(root: Path, spent: dict) -> None:
-    from fairgate.adapters.infra.tracking import redact, tracking_uri
+    from fairgate.adapters.infra.tracking import redact, runs_page, tracking_uri
     from fairgate.app.summary import load_evidence, print_summary
 
     uri = redact(tracking_uri(root))
-    print_summary(console, load_evidence(root), uri if uri.startswith("http") else f"fairgate ui  (store: {uri})")
+    evidence = load_evidence(root)
+    trained = root / paths.TRAIN_RUN
+    experiment = json.loads(trained.read_text()).get("experiment_id") if trained.exists() else None
+    print_summary(console, evidence, runs_page(uri, experiment) if uri.startswith("http") and experiment else
+                  uri if uri.startswith("http") else f"fairgate ui, then the link it prints (store: {uri})")
     console.print(f"Took {spent['total_s']:.1f} s: stage work {spent.get('work_s', 0):.1f} s, of which MLflow "
                   f"{spent.get('tracking_s', 0):.1f} s; DVC {spent.get('dvc_s', 0):.1f} s.")
 

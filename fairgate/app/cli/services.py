@@ -67,11 +67,14 @@ def services_status() -> None:
 def ui(port: Annotated[int, typer.Option(help="port to serve on")] = 5000,
        host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1") -> None:
     """Serve the MLflow UI over this project's tracking store."""
-    from fairgate.adapters.infra.tracking import tracking_uri
+    from fairgate.adapters.infra.tracking import configure, runs_page, tracking_uri
+    from fairgate.app.cli.common import PARAMS, load_or_exit
 
     root = project_root()
+    experiment_id = configure(root, load_or_exit(root / PARAMS).tracking.experiment)
     command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", tracking_uri(root),
                "--host", host, "--port", str(port)]
-    console.print(f"MLflow UI on http://{host}:{port} (Ctrl+C to stop)")
+    console.print(f"MLflow UI on http://{host}:{port} (Ctrl+C to stop); the runs: "
+                  f"{runs_page(f'http://{host}:{port}', experiment_id)}", markup=False)
     os.chdir(root)
     os.execv(sys.executable, command)  # become the server, so signals reach it directly
