@@ -66,7 +66,8 @@ def promote(name: str, alias: str, version: str, decision: dict[str, Any],
 def _version_tags(decision: dict[str, Any], digest: str, seq: int) -> dict[str, str]:
     failing = [c["name"] for c in decision.get("checks", []) if c.get("status") != "pass"]
     return {"gate.verdict": str(decision["verdict"]), "gate.evidence_digest": digest,
-            "gate.reasons": ", ".join(failing)[:250] or "all checks passed", "ledger.seq": str(seq)}  # short: the card has the rest
+            # short: the failing checks' names; the reasons are on the card
+            "gate.reasons": ", ".join(failing)[:250] or "all checks passed", "ledger.seq": str(seq)}
 
 
 def _record(name: str, alias: str, version: str, current: str | None, decision: dict[str, Any],
