@@ -27,6 +27,18 @@ def load_evidence(root: Path) -> dict[str, Any]:
     return evidence
 
 
+def what_promote_did(promotion: dict[str, Any]) -> str:
+    action, version = promotion.get("action"), promotion["version"]
+    if action == "awaiting_approval":
+        return (f"passed the gate and waits for approval under the alias '{promotion.get('pending_alias')}' "
+                f"(`fairgate approve {version} --reason ...` or `fairgate reject {version} --reason ...`)")
+    if action == "approval_rejected":
+        return "passed the gate earlier but was rejected by a reviewer"
+    if promotion["promoted"]:
+        return "promoted to champion"
+    return "already the champion" if promotion.get("already_champion") else "registered, not promoted"
+
+
 def decision_markdown_for(ctx: StageContext) -> str:
     """The promotion card, plus what promote did with it."""
     evidence = load_evidence(ctx.root)
@@ -35,8 +47,7 @@ def decision_markdown_for(ctx: StageContext) -> str:
     promotion = evidence["promotion"]
     if promotion:
         markdown += (f"\n## Promotion\n\nVersion {promotion['version']} of `{promotion['model_name']}`: "
-                     f"{'promoted to champion' if promotion['promoted'] else 'not promoted'}; "
-                     f"champion is version {promotion['champion']}.\n")
+                     f"{what_promote_did(promotion)}; champion is version {promotion['champion']}.\n")
     return markdown
 
 
@@ -68,9 +79,7 @@ def print_summary(console: Console, evidence: dict[str, Any], ui_hint: str) -> N
         for reason in decision["reasons"]:
             console.print(f"  - {escape(reason)}")
     if promotion:
-        moved = ("promoted to champion" if promotion["promoted"] else
-                 "already the champion" if promotion.get("already_champion") else "registered, not promoted")
-        console.print(f"Model '{promotion['model_name']}' version {promotion['version']}: {moved}. "
+        console.print(f"Model '{promotion['model_name']}' version {promotion['version']}: {what_promote_did(promotion)}. "
                       f"Champion: version {promotion['champion'] or 'none'}.")
     console.print(f"Review runs in the MLflow UI: {ui_hint}")
 

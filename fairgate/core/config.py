@@ -147,6 +147,25 @@ class GateConfig(_Strict):
 class PromoteConfig(_Strict):
     model_name: str = Field("fairgate", min_length=1)
     alias: str = Field("champion", min_length=1)
+    require_approval: bool = False  # a passing candidate waits under pending_alias for `fairgate approve`
+    pending_alias: str = Field("candidate", min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct_aliases(self) -> PromoteConfig:
+        if self.pending_alias == self.alias:
+            raise ValueError(f"promote.pending_alias must differ from promote.alias ('{self.alias}')")
+        return self
+
+
+class ScoreConfig(_Strict):
+    # error: a batch holding a category the champion never saw stops before anything is written;
+    # infrequent: such values are scored as the column's infrequent bucket, as evaluate does
+    unseen_categories: Literal["infrequent", "error"] = "error"
+
+
+class MonitorConfig(_Strict):
+    key: str | None = None  # the id column shared by the scored batch and the labels that arrive later
+    on_breach: Literal["alert", "rollback"] = "alert"
 
 
 class TrackingConfig(_Strict):
@@ -222,6 +241,8 @@ class Params(_Strict):
     mitigate: MitigateConfig = MitigateConfig()
     drift: DriftConfig = DriftConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    score: ScoreConfig = ScoreConfig()
+    monitor: MonitorConfig = MonitorConfig()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

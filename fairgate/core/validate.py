@@ -61,6 +61,26 @@ def raw_suite(schema: Schema, cfg: ValidateConfig, name: str = "raw") -> gx.Expe
     return gx.ExpectationSuite(name=name, expectations=expectations)
 
 
+def batch_suite(schema: Schema, cfg: ValidateConfig, name: str = "batch") -> gx.ExpectationSuite:
+    """A batch to score: the raw suite's column, type, range and null checks on the model's inputs, without
+    the label, row-count, group-size and duplicate expectations (a batch has no label and may be small)."""
+    expectations: list[gxe.Expectation] = []
+    inputs = [*schema.features, *(c for c in schema.sensitive if c not in schema.features)]
+    for column in inputs:
+        expectations.append(gxe.ExpectColumnToExist(column=column))
+    for column in schema.numeric:
+        expectations.append(gxe.ExpectColumnValuesToBeInTypeList(column=column, type_list=NUMERIC_TYPES))
+        expectations.append(ExpectColumnValuesToBeFinite(column=column, meta={"notes": "values must be finite (no inf)"}))
+    for column, (low, high) in cfg.ranges.items():
+        if column in inputs:
+            expectations.append(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high))
+    for column in inputs:
+        tolerance = _null_tolerance(column, schema, cfg)
+        if tolerance < 1.0:
+            expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=column, mostly=round(1.0 - tolerance, 6)))
+    return gx.ExpectationSuite(name=name, expectations=expectations)
+
+
 def processed_suite(feature_names: list[str], label: str, name: str = "processed") -> gx.ExpectationSuite:
     """The processed-data suite: the exact expected width and names, and every value finite."""
     expectations: list[gxe.Expectation] = [

@@ -125,3 +125,8 @@ def test_written_overrides_keep_comments_and_read_back_identically(tmp_path: Pat
     import yaml
 
     assert yaml.safe_load(text)["data"]["positive_label"] == "yes", "quoted for YAML 1.1 readers too"
+
+
+def test_the_pending_alias_must_differ_from_the_champion_alias():
+    with pytest.raises(ConfigError, match="promote.pending_alias must differ"):
+        build_params({"promote": {"require_approval": True, "pending_alias": "champion"}})

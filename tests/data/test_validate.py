@@ -148,3 +148,15 @@ def pd_concat_head(frame, rows):
     import pandas as pd
 
     return pd.concat([frame, frame.head(rows)], ignore_index=True)
+
+
+def test_the_batch_suite_checks_the_inputs_without_the_label(raw, schema, params):
+    from fairgate.core.validate import batch_suite
+
+    batch = raw.drop(columns=[schema.target]).head(50)  # no label, and fewer rows than validate.min_rows
+    summary = run_suite(batch, batch_suite(schema, params.validate_cfg))
+    assert summary["success"], describe_failures(summary)
+    assert not any(c["column"] == schema.target for c in summary["checks"])
+    broken = batch.assign(hours_per_week=batch["hours_per_week"].astype("str"))
+    summary = run_suite(broken, batch_suite(schema, params.validate_cfg))
+    assert ("expect_column_values_to_be_in_type_list", "hours_per_week") in _failed(summary)

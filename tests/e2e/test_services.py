@@ -4,6 +4,7 @@ worker, and `fairgate services down` leaving nothing behind."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pandas as pd
@@ -97,3 +98,37 @@ def _failed(api: str, run_id: str) -> list:
     if failed:
         raise AssertionError(f"the deployed run failed: {failed[0]['state_name']}")
     return []
+
+
+def test_after_promotion_against_the_servers(services_project, tmp_path):
+    """Approval, serving, scoring and monitoring once with the registry, the ledger and the flow runs on the
+    PostgreSQL-backed servers."""
+    from tests.production import post_rows, production_rows, start_model_server, stop_model_server, write_batch
+
+    project, _, _ = services_project
+    api = project.env["PREFECT_API_URL"]
+    done = project.fairgate("run", "-S", "promote.require_approval=true", "-S", "monitor.key=id")
+    assert "waits for approval" in done.stdout and project.champion() is None
+    assert project.champion(alias="candidate") == "1"
+    project.fairgate("approve", "1", "--reason", "reviewed")
+    assert project.champion() == "1" and "approved: reviewed" in project.fairgate("history").stdout
+
+    port = free_port()
+    server = start_model_server(project, port)
+    try:
+        status, body = post_rows(f"http://127.0.0.1:{port}/invocations",
+                                 production_rows(5).drop(columns=["income", "id"]).to_dict(orient="records"))
+        assert status == 200 and len(json.loads(body)["predictions"]) == 5, body
+    finally:
+        stop_model_server(server)
+
+    batch, labels = write_batch(production_rows(3000), tmp_path, "batch")
+    project.fairgate("score", "--input", str(batch))
+    monitored = project.fairgate("monitor", "--labels", str(labels))
+    assert "Fairness monitoring: OK" in monitored.stdout
+    names = {f["id"]: f["name"] for f in prefect_post(api, "flows/filter", {})}
+    flows = {names[r["flow_id"]] for r in flow_runs(api, "COMPLETED")}
+    assert {"fairgate-score", "fairgate-monitor"} <= flows, "both flows ran on the Prefect server"
+    client = project.client()
+    experiment = client.get_experiment_by_name("fairgate").experiment_id
+    assert client.search_runs([experiment], "tags.`monitor.verdict` = 'ok'"), "the monitor run is on the MLflow server"

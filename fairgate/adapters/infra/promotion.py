@@ -6,6 +6,7 @@ import getpass
 import hashlib
 import json
 import logging
+import os
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,9 @@ MAX_ATTEMPTS = 5
 
 
 def actor() -> str:
+    """Who acts, for the ledger: FAIRGATE_ACTOR when set (a CI job, a named reviewer), else user@host."""
+    if os.environ.get("FAIRGATE_ACTOR"):
+        return os.environ["FAIRGATE_ACTOR"]
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
@@ -30,7 +34,7 @@ def evidence_digest(decision: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(decision, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _store_uri() -> str:
+def store_uri() -> str:
     import mlflow
 
     return mlflow.get_tracking_uri()
@@ -38,24 +42,25 @@ def _store_uri() -> str:
 
 def promote(name: str, alias: str, version: str, decision: dict[str, Any],
             reevaluate: Callable[[str | None], dict[str, Any]], lineage: dict[str, str],
-            note: dict[str, Any] | None = None) -> dict[str, Any]:
+            note: dict[str, Any] | None = None, pending_alias: str | None = None) -> dict[str, Any]:
     """Move ``alias`` to ``version`` only if the gate passed against the champion it still points at.
 
     Under the lock the ledger is reconciled first and the alias re-read: if it moved since the gate
     read it, the lock is released and the candidate is re-evaluated against the new champion
     (``reevaluate``), then tried again. Every decision, promoted or rejected, is in the ledger; the
-    same evidence is never recorded twice.
+    same evidence is never recorded twice. With ``pending_alias`` a passing candidate gets that alias and
+    waits for `fairgate approve` instead of becoming champion.
     """
     reevaluated = False
     for _ in range(MAX_ATTEMPTS):
-        with exclusive(lock_path(_store_uri(), name)):
+        with exclusive(lock_path(store_uri(), name)):
             reconcile_locked(name, alias)
             current = registry.champion_version(name, alias)
             if current == version:
                 return {"action": "already_champion", "version": version, "champion": version,
                         "previous_champion": current, "decision": decision, "reevaluated": reevaluated}
             if current == decision["champion_version"]:
-                return _record(name, alias, version, current, decision, lineage, note or {}) | {
+                return _record(name, alias, version, current, decision, lineage, note or {}, pending_alias) | {
                     "decision": decision, "reevaluated": reevaluated}
         log.info("promote: the champion moved to %s after the gate read it; re-evaluating", current)
         decision, reevaluated = reevaluate(current), True
@@ -63,37 +68,50 @@ def promote(name: str, alias: str, version: str, decision: dict[str, Any],
                      "run `fairgate run` again when other promotions have finished")
 
 
-def _version_tags(decision: dict[str, Any], digest: str, seq: int) -> dict[str, str]:
+def gate_tags(decision: dict[str, Any], digest: str, seq: int) -> dict[str, str]:
     failing = [c["name"] for c in decision.get("checks", []) if c.get("status") != "pass"]
     return {"gate.verdict": str(decision["verdict"]), "gate.evidence_digest": digest,
             # short: the failing checks' names; the reasons are on the card
             "gate.reasons": ", ".join(failing)[:250] or "all checks passed", "ledger.seq": str(seq)}
 
 
+def evidence(decision: dict[str, Any]) -> dict[str, Any]:
+    """The gate's checks as the ledger keeps them, for monitoring to compare production with."""
+    return {c["name"]: {"value": c.get("value"), "interval": c.get("interval")} for c in decision.get("checks", [])}
+
+
 def _record(name: str, alias: str, version: str, current: str | None, decision: dict[str, Any],
-            lineage: dict[str, str], note: dict[str, Any]) -> dict[str, Any]:
+            lineage: dict[str, str], note: dict[str, Any], pending_alias: str | None = None) -> dict[str, Any]:
     digest = evidence_digest(decision)
     passed = decision["verdict"] == "pass"
-    if not passed:
+    if not passed or pending_alias:
         same = [e for e in ledger.read(name) if e.get("version") == version and e.get("evidence_sha256") == digest]
-        if same:
-            return {"action": "rejected", "version": version, "champion": current, "previous_champion": current,
+        if same:  # already decided: a waiting candidate keeps its last state (awaiting, or rejected by a person)
+            last = [e for e in ledger.read(name) if e.get("version") == version][-1]["action"] if passed else "rejected"
+            return {"action": last, "version": version, "champion": current, "previous_champion": current,
                     "recorded": False}
     entry = {"model": name, "version": version, "previous_champion": current,
              "champion_after": version if passed else current, "verdict": decision["verdict"],
              "reasons": decision["reasons"], "evidence_sha256": digest, "actor": actor(),
-             "git_commit": lineage.get("git.commit"), "data_md5": lineage.get("data.raw_md5")} | note
-    if passed:
-        entry = _move(name, alias, version, entry | {"action": "promoting"},
-                      _version_tags(decision, digest, len(ledger.read(name)) + 1))
+             "git_commit": lineage.get("git.commit"), "data_md5": lineage.get("data.raw_md5"),
+             "evidence": evidence(decision)} | note
+    if passed and pending_alias:
+        entry = ledger.append(name, entry | {"action": "awaiting_approval", "champion_after": current,
+                                             "pending_alias": pending_alias, "champion_at_gate": current})
+        registry.set_alias(name, pending_alias, version)
+        registry.tag_version(name, version, gate_tags(decision, digest, entry["seq"]))
+    elif passed:
+        entry = move_alias(name, alias, version, entry | {"action": "promoting"},
+                           gate_tags(decision, digest, len(ledger.read(name)) + 1))
     else:
         entry = ledger.append(name, entry | {"action": "rejected"})
-        registry.tag_version(name, version, _version_tags(decision, digest, entry["seq"]))
+        registry.tag_version(name, version, gate_tags(decision, digest, entry["seq"]))
     return {"action": entry["action"], "version": version, "champion": entry["champion_after"],
             "previous_champion": current, "recorded": True, "ledger_seq": entry["seq"]}
 
 
-def _move(name: str, alias: str, version: str, intent: dict[str, Any], tags: dict[str, str] | None = None) -> dict[str, Any]:
+def move_alias(name: str, alias: str, version: str, intent: dict[str, Any],
+               tags: dict[str, str] | None = None) -> dict[str, Any]:
     """Write the intent, move the alias, tag the version, complete the intent: a crash anywhere is reconcilable."""
     written = ledger.append(name, intent)
     registry.set_alias(name, alias, version)
@@ -110,7 +128,7 @@ def reconcile(name: str, alias: str) -> list[str]:
     """
     if not _needs_repair(name, alias):
         return []
-    with exclusive(lock_path(_store_uri(), name)):
+    with exclusive(lock_path(store_uri(), name)):
         return reconcile_locked(name, alias)
 
 
@@ -163,13 +181,13 @@ def _repair_tags(name: str, entries: list[dict[str, Any]]) -> list[str]:
     if not decided or not _untagged(name, decided[-1]):
         return []
     entry = decided[-1]
-    registry.tag_version(name, entry["version"], _version_tags(entry, entry.get("evidence_sha256", ""), entry["seq"]))
+    registry.tag_version(name, entry["version"], gate_tags(entry, entry.get("evidence_sha256", ""), entry["seq"]))
     return [f"re-tagged version {entry['version']} from ledger entry #{entry['seq']}"]
 
 
 def rollback(name: str, alias: str, to: str | None, reason: str, lineage: dict[str, str]) -> dict[str, Any]:
     """Move the alias back (to ``to``, else to the champion before the current one) and record why."""
-    with exclusive(lock_path(_store_uri(), name)):
+    with exclusive(lock_path(store_uri(), name)):
         reconcile_locked(name, alias)
         current = registry.champion_version(name, alias)
         if to is None:
@@ -182,7 +200,7 @@ def rollback(name: str, alias: str, to: str | None, reason: str, lineage: dict[s
         if not registry.version_exists(name, to):
             raise StageError("rollback", f"model '{name}' has no version {to}",
                              "see `fairgate history` for the versions that were champion")
-        return _move(name, alias, to, {
+        return move_alias(name, alias, to, {
             "action": "rolling_back", "model": name, "version": to, "previous_champion": current,
             "champion_after": to, "verdict": None, "reasons": [reason], "actor": actor(),
             "git_commit": lineage.get("git.commit"), "data_md5": lineage.get("data.raw_md5"),

@@ -21,7 +21,16 @@ class FairgateModel(mlflow.pyfunc.PythonModel):
         self.bundle = load_bundle(Path(context.artifacts["bundle"]))
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None) -> pd.Series:
-        return pd.Series(self.bundle.predict_proba(model_input), name="probability")
+        try:
+            return pd.Series(self.bundle.predict_proba(model_input), name="probability")
+        except (KeyError, ValueError, TypeError) as exc:
+            # The request's rows are at fault (a missing column, text where a number belongs): a 400 that
+            # says which, not a 500, from MLflow's model server.
+            from mlflow.exceptions import MlflowException
+            from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+            raise MlflowException(f"fairgate could not score these rows: {exc}",
+                                  error_code=INVALID_PARAMETER_VALUE) from None
 
 
 def requirements(framework_requirements: list[str]) -> list[str]:

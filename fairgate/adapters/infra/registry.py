@@ -42,6 +42,13 @@ def load_version(name: str, version: str) -> Any:
     return mlflow.pyfunc.load_model(f"models:/{name}/{version}")
 
 
+def version_of_run(name: str, run_id: str) -> str | None:
+    """The version registered from run ``run_id``, or None."""
+    for found in _client().search_model_versions(f"name='{name}' and run_id='{run_id}'"):
+        return str(found.version)
+    return None
+
+
 def register(name: str, model_uri: str, run_id: str, tags: dict[str, str]) -> str:
     """Register the run's model, or return the version already registered for that run."""
     from mlflow.exceptions import MlflowException
@@ -53,8 +60,9 @@ def register(name: str, model_uri: str, run_id: str, tags: dict[str, str]) -> st
         if not _missing(exc):
             raise
         client.create_registered_model(name, description="Models trained and gated by fairgate.")
-    for existing in client.search_model_versions(f"name='{name}' and run_id='{run_id}'"):
-        return str(existing.version)
+    existing = version_of_run(name, run_id)
+    if existing is not None:
+        return existing
     # A logged model's URI is models:/<model id>; a tracking server wants that id passed explicitly.
     model_id = model_uri.removeprefix("models:/") if model_uri.startswith("models:/m-") else None
     version = client.create_model_version(name, model_uri, run_id=run_id, tags=tags, model_id=model_id)
@@ -69,6 +77,10 @@ def tag_version(name: str, version: str, tags: dict[str, str]) -> None:
 
 def set_alias(name: str, alias: str, version: str) -> None:
     _client().set_registered_model_alias(name, alias, version)
+
+
+def delete_alias(name: str, alias: str) -> None:
+    _client().delete_registered_model_alias(name, alias)
 
 
 def version_tags(name: str, version: str) -> dict[str, str]:

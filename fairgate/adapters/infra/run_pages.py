@@ -45,6 +45,9 @@ def outcome_name(version: str, decision: dict[str, Any], action: str, candidate:
         accuracy = decision.get("metrics", {}).get("accuracy")
         shown = f" (acc {accuracy:.3f})" if accuracy is not None else ""
         return f"v{version} {'promoted' if action == 'promoted' else 'champion'}{via}{shown}"
+    if action in ("awaiting_approval", "approval_rejected"):
+        return f"v{version} passed{via}, " + ("waits for approval" if action == "awaiting_approval" else
+                                              "rejected by a reviewer")
     failed = [c["name"] for c in decision["checks"] if c["status"] == "fail"]
     unsure = [c["name"] for c in decision["checks"] if c["status"] == "insufficient_evidence"]
     if failed:

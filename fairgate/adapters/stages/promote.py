@@ -35,11 +35,21 @@ def _ledger_note(selection: dict[str, Any]) -> dict[str, Any]:
                            "accuracy_given_up": selection["accuracy_given_up"]}}
 
 
+def _card(ctx: StageContext, version: str, action: str, pending_alias: str | None) -> str:
+    """The final card; a candidate that waits for a person says so at the top."""
+    card = ctx.path(paths.FINAL_CARD_MD).read_text()
+    if action != "awaiting_approval":
+        return card
+    return (f"> **Waiting for approval.** Version {version} passed the gate and holds the alias `{pending_alias}`; the "
+            f"champion has not moved. A reviewer runs `fairgate approve {version} --reason ...` or "
+            f"`fairgate reject {version} --reason ...`.\n\n" + card)
+
+
 def _name_the_runs(ctx: StageContext, train_run: str, selection: dict[str, Any], version: str,
                    decision: dict[str, Any], outcome: dict[str, Any]) -> None:
     """The runs table says what happened: the training run is named after its outcome and carries the card as
     its description (so does a mitigated candidate's run); a flow run that trained nothing says so."""
-    card = ctx.path(paths.FINAL_CARD_MD).read_text()
+    card = _card(ctx, version, outcome["action"], ctx.params.promote.pending_alias)
     if outcome.get("recorded") or outcome["action"] == "promoted":
         name = run_pages.outcome_name(version, decision, outcome["action"], selection["candidate"])
         run_pages.describe(train_run, name=name, note=card, tags={"fairgate.outcome": outcome["action"]})
@@ -58,14 +68,15 @@ def run(ctx: StageContext) -> dict[str, Any]:
     lineage = lineage_tags(ctx.root)
     tags = lineage | {"fairgate.candidate": selection["candidate"]}
     version = registry.register(name, selection["model_uri"], selection["run_id"], tags=tags)
+    pending = ctx.params.promote.pending_alias if ctx.params.promote.require_approval else None
     outcome = promotion.promote(name, alias, version, selection["decision"], _reevaluate(ctx, selection), lineage,
-                                note=_ledger_note(selection))
+                                note=_ledger_note(selection), pending_alias=pending)
     decision = outcome.pop("decision")
-    registry.describe_version(name, version, ctx.path(paths.FINAL_CARD_MD).read_text()[:DESCRIPTION_LIMIT])
+    registry.describe_version(name, version, _card(ctx, version, outcome["action"], pending)[:DESCRIPTION_LIMIT])
     result = {"model_name": name, "alias": alias, "run_id": selection["run_id"], "verdict": decision["verdict"],
               "reasons": decision["reasons"], "candidate": selection["candidate"],
               "promoted": outcome["action"] == "promoted",
-              "already_champion": outcome["action"] == "already_champion"} | outcome
+              "already_champion": outcome["action"] == "already_champion", "pending_alias": pending} | outcome
     files.write_json(ctx.path(paths.PROMOTION), result)
     train_run = files.read_json(ctx.path(paths.TRAIN_RUN))["run_id"]
     with stage_run(ctx, "promote", run_id=train_run):

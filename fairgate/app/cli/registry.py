@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from fairgate.app.cli.common import app, console, fail, registry_context, setup_logging
+from fairgate.app.cli.common import app, console, fail, registry_context, setup_logging, workspace_lock
 from fairgate.app.run_service import reconcile_champion
 from fairgate.core.errors import StageError
 
@@ -63,3 +63,66 @@ def rollback(to: Annotated[str | None, typer.Option("--to", help="version to res
         raise fail(exc) from None
     console.print(f"champion of '{params.promote.model_name}' moved from version {entry['previous_champion']} "
                   f"back to version {entry['version']} (ledger entry {entry['seq']})")
+
+
+def _regate(root, params, version: str):
+    """Judge the waiting ``version`` again against a champion that moved since its gate ran: possible while this
+    workspace still holds that candidate's test rows and selection."""
+    from fairgate.adapters.infra import files, registry
+    from fairgate.adapters.stages import judging, paths
+    from fairgate.adapters.stages.context import StageContext
+
+    ctx = StageContext.from_env(root, params)
+
+    def again(champion: str | None) -> dict:
+        selection = files.read_json(ctx.path(paths.SELECTION)) if ctx.path(paths.SELECTION).exists() else None
+        if selection is None or registry.version_of_run(params.promote.model_name, selection["run_id"]) != version:
+            raise StageError("approve", f"the champion moved to version {champion} after version {version} was gated, "
+                             "and this workspace no longer holds that candidate to judge again",
+                             f"run `fairgate run` to gate a fresh candidate, or `fairgate reject {version}`")
+        return judging.rejudge_selection(ctx, selection, champion)
+
+    return again
+
+
+@app.command()
+def approve(version: Annotated[str, typer.Argument(help="the waiting version")],
+            reason: Annotated[str, typer.Option(help="why, for the ledger")]) -> None:
+    """Make a version that passed the gate and waits for approval the champion (re-gated if the champion moved)."""
+    from fairgate.adapters.infra import approval
+    from fairgate.adapters.infra.lineage import lineage_tags
+
+    setup_logging()
+    root, params = registry_context()
+    cfg = params.promote
+    try:
+        with workspace_lock(root, "`fairgate approve`"):  # re-gating rewrites the gate's reports
+            entry = approval.approve(cfg.model_name, cfg.alias, cfg.pending_alias, version, reason,
+                                     _regate(root, params, version), lineage_tags(root))
+    except StageError as exc:
+        raise fail(exc) from None
+    regated = " after re-gating it against the current champion" if entry["regated"] else ""
+    if entry["action"] == "rejected":
+        console.print(f"version {version} failed the gate when judged again{regated} and was not approved: "
+                      + "; ".join(entry["reasons"]), markup=False)
+        raise typer.Exit(1)
+    console.print(f"champion of '{cfg.model_name}' moved from version {entry['previous_champion']} to version "
+                  f"{version}{regated}, approved by {entry['actor']} (ledger entry {entry['seq']})", markup=False)
+
+
+@app.command()
+def reject(version: Annotated[str, typer.Argument(help="the waiting version")],
+           reason: Annotated[str, typer.Option(help="why, for the ledger")]) -> None:
+    """Turn down a version that waits for approval: its pending alias is cleared, the champion stays."""
+    from fairgate.adapters.infra import approval
+    from fairgate.adapters.infra.lineage import lineage_tags
+
+    setup_logging()
+    root, params = registry_context()
+    cfg = params.promote
+    try:
+        entry = approval.reject(cfg.model_name, cfg.alias, cfg.pending_alias, version, reason, lineage_tags(root))
+    except StageError as exc:
+        raise fail(exc) from None
+    console.print(f"version {version} rejected by {entry['actor']} (ledger entry {entry['seq']}); the champion stays "
+                  f"version {entry['champion_after']}", markup=False)

@@ -1,0 +1,199 @@
+"""Batch scoring with the champion: read the batch chunk by chunk, check each chunk against the contract (the
+raw suite without its label expectations, on the columns the champion reads), score it with the champion
+loaded once, and write the predictions as Parquet to a temporary file renamed into place only when every
+chunk passed. Memory is bounded by the chunk, which is sized from the memory available."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairgate.adapters.infra import files, registry, run_pages, tracking
+from fairgate.adapters.source import header
+from fairgate.core.bundle import ModelBundle
+from fairgate.core.config import Params
+from fairgate.core.contract import Schema
+from fairgate.core.errors import StageError
+from fairgate.core.ingest import normalise
+from fairgate.core.validate import batch_suite, describe_failures, prepared, summary_of
+
+log = logging.getLogger(__name__)
+LAST_SCORE = ".fairgate/last_score.json"
+MIN_CHUNK, MAX_CHUNK = 20_000, 500_000
+
+
+def chunk_rows(columns: int) -> int:
+    """Rows per chunk from the memory available now: a twentieth of it, at about 200 bytes a value."""
+    try:
+        available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        available = 2 << 30
+    return int(np.clip(available // 20 // (200 * max(columns, 1)), MIN_CHUNK, MAX_CHUNK))
+
+
+def md5_of(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def chunks(path: Path, params: Params, rows: int | None = None) -> Iterator[pd.DataFrame]:
+    """The batch, normalised as ingest normalises the training data, ``rows`` at a time."""
+    cfg = params.data
+    if not path.is_file():
+        raise StageError("score", f"the batch '{path}' does not exist", "pass --input with a CSV or Parquet file")
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        handle = pq.ParquetFile(path)
+        size = rows or chunk_rows(len(handle.schema_arrow))
+        for batch in handle.iter_batches(batch_size=size):
+            yield normalise(batch.to_pandas(), cfg)
+        return
+    names = header(path, cfg)
+    size = rows or chunk_rows(len(names))
+    for part in pd.read_csv(path, sep=cfg.delimiter, na_values=cfg.na_values or None, encoding=cfg.encoding,
+                            skipinitialspace=cfg.strip_whitespace, chunksize=size):
+        yield normalise(part, cfg)
+
+
+def batch_schema(bundle: ModelBundle, params: Params) -> Schema:
+    """The contract a batch must meet: the champion's own input columns and types, and the sensitive columns
+    (kept with the predictions for monitoring)."""
+    data = params.data
+    return Schema(target=data.target, positive_label=str(data.positive_label), label_values=None,
+                  sensitive=tuple(data.sensitive), numeric=tuple(bundle.preprocessor.numeric),
+                  categorical=tuple(bundle.preprocessor.categorical))
+
+
+class BatchCheck:
+    """The batch suite, prepared once and run on every chunk."""
+
+    def __init__(self, bundle: ModelBundle, params: Params) -> None:
+        self.schema = batch_schema(bundle, params)
+        self.bundle, self.params = bundle, params
+        self.needed = list(dict.fromkeys([*bundle.inputs, *self.schema.sensitive,
+                                          *([params.monitor.key] if params.monitor.key else [])]))
+        self.suite = batch_suite(self.schema, params.validate_cfg)
+        _, self.definition = prepared(self.suite)
+
+    def __call__(self, chunk: pd.DataFrame, first_row: int) -> None:
+        missing = [c for c in self.needed if c not in chunk.columns]
+        if missing:
+            key = self.params.monitor.key
+            raise StageError("score", f"the batch lacks the columns {missing}" + (
+                f" (monitor.key is '{key}')" if key in missing else ""),
+                "supply every column the champion was trained on" + (" and the key" if key in missing else "")
+                + "; nothing was written")
+        _numbers_only(chunk, self.schema.numeric, first_row)
+        outcome = self.definition.run(batch_parameters={"dataframe": chunk}, result_format="SUMMARY")
+        summary = summary_of(outcome, self.suite.name, len(chunk))
+        if not summary["success"]:
+            raise StageError("score", f"rows {first_row}-{first_row + len(chunk) - 1} of the batch fail the data "
+                             f"contract:\n{describe_failures(summary)}", "fix the batch (the columns, types and "
+                             "ranges the champion was trained on); nothing was written")
+        unseen = self.bundle.preprocessor.unseen(chunk)
+        if unseen and self.params.score.unseen_categories == "error":
+            raise StageError("score", f"the batch holds categories the champion never saw: {unseen}",
+                             "map them to known ones, or set score.unseen_categories: infrequent to score them as "
+                             "the column's rare bucket; nothing was written")
+
+
+def _numbers_only(chunk: pd.DataFrame, numeric: tuple[str, ...], first_row: int) -> None:
+    """Text in a numeric column, named with the values at fault (the suite would only say the type is wrong)."""
+    for column in numeric:
+        values = chunk[column]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            continue
+        at_fault = (pd.to_numeric(values, errors="coerce").isna() & values.notna()).to_numpy()
+        text, where = values[at_fault], [int(i) + first_row for i in np.flatnonzero(at_fault)[:3]]
+        raise StageError("score", f"column '{column}' must be numeric, as the champion was trained on it, but holds "
+                         f"{'text' if len(text) else values.dtype}" + (f": {text.astype('str').head(3).tolist()} "
+                                                                        f"in rows {where}" if len(text) else ""),
+                         f"make '{column}' numbers only (missing values may stay empty); nothing was written")
+
+
+def _predictions(part: pd.DataFrame, bundle: ModelBundle, keep: list[str], threshold: float,
+                 stamp: dict[str, str]) -> pd.DataFrame:
+    proba = bundle.predict_proba(part)
+    out = part[keep].copy()
+    out["probability"] = proba
+    out["prediction"] = (proba >= threshold).astype(np.int8)
+    for column, value in stamp.items():
+        out[column] = value
+    return out
+
+
+def score_batch(root: Path, params: Params, source: Path, output: Path, chunk: int | None = None) -> dict[str, Any]:
+    """Score ``source`` with the champion into ``output`` (Parquet); nothing is written unless every chunk passes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tracking.configure(root, params.tracking.experiment)
+    name, alias = params.promote.model_name, params.promote.alias
+    champion = registry.champion(name, alias)
+    if champion is None:
+        raise StageError("score", f"model '{name}' has no '{alias}' yet", "run `fairgate run` until a candidate is "
+                         "promoted (or `fairgate approve` one that waits)")
+    version, _ = champion
+    bundle = registry.load_version(name, version).unwrap_python_model().bundle
+    check = BatchCheck(bundle, params)
+    input_md5, started, counts = md5_of(source), time.perf_counter(), {"rows": 0, "positives": 0}
+    run_id = tracking.new_run(root, params.tracking.experiment, f"score v{version}: {source.name}",
+                              tags={"fairgate.scoring": "batch", "score.model_version": version,
+                                    "score.input_md5": input_md5, "score.input": str(source)})
+    stamp = {"model_version": version, "scoring_run_id": run_id, "input_md5": input_md5}
+    keep = [c for c in dict.fromkeys([params.monitor.key, *params.data.sensitive]) if c]
+
+    def write(tmp: Path) -> None:
+        writer = None
+        try:
+            for part in chunks(source, params, chunk):
+                check(part, counts["rows"])
+                table = pa.Table.from_pandas(_predictions(part, bundle, keep, params.evaluate.threshold, stamp),
+                                             preserve_index=False)
+                writer = writer or pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table.cast(writer.schema))
+                counts["rows"] += table.num_rows
+                counts["positives"] += int(pa.compute.sum(table["prediction"]).as_py() or 0)
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            raise StageError("score", f"the batch '{source.name}' has no rows", "supply rows to score")
+
+    try:
+        files.write_atomic(output, write)
+    except StageError as exc:
+        run_pages.describe(run_id, name=f"score failed: {source.name}", status="FAILED",
+                           note=f"```\n{exc.problem}\n```\n\nfix: {exc.fix}")
+        raise
+    return _record(root, params, run_id, stamp | {"input": str(source), "output": str(output)}, counts,
+                   time.perf_counter() - started)
+
+
+def _record(root: Path, params: Params, run_id: str, what: dict[str, str], counts: dict[str, int],
+            seconds: float) -> dict[str, Any]:
+    rows = counts["rows"]
+    summary = what | {"model": params.promote.model_name, "rows": rows, "seconds": round(seconds, 3),
+                      "rows_per_s": round(rows / seconds, 1), "positive_rate": round(counts["positives"] / rows, 6)}
+    with tracking.open_run(root, params.tracking.experiment, run_id, {"score.output": what["output"]}):
+        tracking.log_flat_metrics({"score.rows": rows, "score.rows_per_s": summary["rows_per_s"],
+                                   "score.positive_rate": summary["positive_rate"]})
+    run_pages.describe(run_id, name=f"score v{what['model_version']}: {rows} rows of {Path(what['input']).name}",
+                       note=f"Scored `{what['input']}` ({rows} rows, md5 `{what['input_md5']}`) with champion version "
+                            f"{what['model_version']} into `{what['output']}`.")
+    files.write_json(root / LAST_SCORE, summary)
+    log.info("score: %d rows with version %s into %s (%.0f rows/s)", rows, what["model_version"], what["output"],
+             summary["rows_per_s"])
+    return summary

@@ -1,0 +1,69 @@
+"""Fairness monitoring's verdicts on production rows: the gate's bootstrap, judged the other way round (a breach
+needs the whole interval past the rule)."""
+
+import numpy as np
+import pandas as pd
+
+from fairgate.core.config import GateConfig
+from fairgate.core.monitor import BREACH, INSUFFICIENT, OK, judge_production, markdown
+
+GATE = GateConfig(min_accuracy=0.78, max_demographic_parity_difference=0.1, max_equalized_odds_difference=0.1,
+                  min_group_size=30)
+
+
+def _rows(n=4000, seed=0, flip=0.12, favour_men=0.0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    sex = rng.choice(["Female", "Male"], n)
+    predicted = np.where(rng.random(n) < flip, 1 - y, y)
+    predicted = np.where((sex == "Male") & (rng.random(n) < favour_men), 1, predicted)
+    return y, predicted, pd.DataFrame({"sex": sex})
+
+
+def _status(report, name):
+    return next(c["status"] for c in report["checks"] if c["name"] == name)
+
+
+def test_fair_and_accurate_rows_are_ok():
+    report = judge_production(*_rows(), GATE)
+    assert report["verdict"] == OK and report["rows"] == 4000
+
+
+def test_a_gap_whose_whole_interval_is_above_the_ceiling_is_a_breach():
+    report = judge_production(*_rows(favour_men=0.6), GATE)
+    assert report["verdict"] == BREACH
+    assert _status(report, "demographic_parity_difference[sex]") == BREACH
+    assert _status(report, "accuracy") == OK
+
+
+def test_a_gap_above_the_ceiling_only_in_its_estimate_is_not_yet_a_breach():
+    y, predicted, sensitive = _rows(n=400, seed=3, favour_men=0.22)
+    report = judge_production(y, predicted, sensitive, GATE)
+    gap = next(c for c in report["checks"] if c["name"] == "demographic_parity_difference[sex]")
+    assert gap["interval"]["low"] <= 0.1 < gap["interval"]["high"], gap["interval"]
+    assert gap["status"] == OK
+
+
+def test_accuracy_whose_upper_bound_is_below_the_floor_is_a_breach():
+    report = judge_production(*_rows(flip=0.35), GATE)
+    assert _status(report, "accuracy") == BREACH and report["verdict"] == BREACH
+
+
+def test_a_small_group_gives_insufficient_evidence_but_not_over_a_breach():
+    y, predicted, sensitive = _rows(n=60, seed=1)
+    report = judge_production(y, predicted, sensitive, GATE)
+    assert report["verdict"] == INSUFFICIENT
+    assert "groups below gate.min_group_size=30" in next(c["detail"] for c in report["checks"] if c.get("detail"))
+    y, predicted, sensitive = _rows(n=60, seed=1, flip=0.6)
+    assert judge_production(y, predicted, sensitive, GATE)["verdict"] == BREACH
+
+
+def test_the_report_sets_the_gate_evidence_beside_production():
+    evidence = {"accuracy": {"value": 0.85, "interval": None},
+                "demographic_parity_difference[sex]": {"value": 0.05, "interval": {"estimate": 0.03, "low": 0.01,
+                                                                                   "high": 0.05}}}
+    report = judge_production(*_rows(), GATE, evidence) | {"model": "m", "version": "3", "key": "id"}
+    text = markdown(report)
+    assert text.startswith("# Fairness monitoring: OK")
+    assert "| accuracy |" in text and "| 0.85 |" in text and "0.03 [0.01, 0.05]" in text
+    assert next(c for c in report["checks"] if c["name"] == "equalized_odds_difference[sex]")["at_gate"] is None

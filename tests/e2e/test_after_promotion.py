@@ -1,0 +1,241 @@
+"""After promotion, through the real components: MLflow's model server over HTTP, the score and monitor Prefect
+flows, the SQLite store's registry and ledger, and the approval path."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fairgate.adapters.infra.processes import free_port, port_free
+from tests.production import (
+    KEY,
+    post_rows,
+    production_rows,
+    skewed_by_sex,
+    start_model_server,
+    stop_model_server,
+    write_batch,
+)
+from tests.project import SMALL, Project, make_project
+
+pytestmark = pytest.mark.e2e
+# A fresh seed trains a different candidate; the wide margin lets it pass against the champion on small data.
+NEW_CANDIDATE = ["-S", "gate.margin=0.2", "-S", "train.epochs=6"]
+README_ROW = {"education_num": 13, "hours_per_week": 40, "capital_gain": 0, "fnlwgt": 200000, "workclass": "Private",
+              "occupation": "Sales", "marital_status": "Married", "sex": "Female", "age_group": "35-54"}
+
+
+@pytest.fixture(scope="module")
+def promoted(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    project = make_project(tmp_path_factory.mktemp("after"), tmp_path_factory.mktemp("prefect-home"))
+    project.fairgate("run", *SMALL, "-S", f"monitor.key={KEY}")
+    assert project.champion() == "1"
+    return {"project": project, "params": (project.root / "params.yaml").read_text()}
+
+
+@pytest.fixture
+def project(promoted, tmp_path) -> Project:
+    """The promoted project with its params as the module fixture left them (tests change them)."""
+    project: Project = promoted["project"]
+    (project.root / "params.yaml").write_text(promoted["params"])
+    return project
+
+
+def _set(project: Project, old: str, new: str) -> None:
+    params = project.root / "params.yaml"
+    assert old in params.read_text()
+    params.write_text(params.read_text().replace(old, new))
+
+
+def _pyfunc(project: Project, version: str):
+    import mlflow.pyfunc
+
+    project.client()  # points MLflow at the project's store
+    return mlflow.pyfunc.load_model(f"models:/fairgate/{version}")
+
+
+def _score(project: Project, batch, output) -> pd.DataFrame:
+    done = project.fairgate("score", "--input", str(batch), "--output", str(output), "-v")
+    assert "fairgate-score" in done.stderr, "scoring runs as a Prefect flow"
+    return pd.read_parquet(output)
+
+
+def test_serve_model_answers_like_the_pyfunc_and_refuses_bad_rows_with_a_4xx(project, tmp_path):
+    rows = production_rows(40).drop(columns=["income", KEY])
+    port = free_port()
+    server = start_model_server(project, port)
+    try:
+        url = f"http://127.0.0.1:{port}/invocations"
+        records = json.loads(rows.to_json(orient="records"))
+        status, body = post_rows(url, records)
+        assert status == 200, body
+        served = [p["probability"] for p in json.loads(body)["predictions"]]
+        expected = _pyfunc(project, project.champion()).predict(rows)
+        np.testing.assert_allclose(served, expected.to_numpy(), rtol=1e-5)
+        status, body = post_rows(url, [README_ROW])
+        assert status == 200 and 0 < json.loads(body)["predictions"][0]["probability"] < 1, body
+
+        missing = [{k: v for k, v in records[0].items() if k != "occupation"}]
+        status, body = post_rows(url, missing)
+        assert 400 <= status < 500 and "occupation" in body, (status, body)
+        wrong_type = [records[0] | {"hours_per_week": "forty"}]
+        status, body = post_rows(url, wrong_type)
+        assert 400 <= status < 500 and "hours_per_week" in body, (status, body)
+    finally:
+        out = stop_model_server(server)
+    assert "model server stopped" in out and "Traceback" not in out
+    assert port_free("127.0.0.1", port), "nothing listens after Ctrl+C"
+
+
+def test_score_writes_predictions_with_the_version_the_input_hash_and_a_run(project, tmp_path):
+    frame = production_rows(3000)
+    batch, _ = write_batch(frame, tmp_path, "batch")
+    scored = _score(project, batch, tmp_path / "out" / "scored.parquet")
+    champion = project.champion()
+    assert len(scored) == len(frame) and scored[KEY].tolist() == frame[KEY].tolist()
+    assert set(scored["model_version"]) == {champion}
+    assert set(scored["input_md5"]) == {hashlib.md5(batch.read_bytes()).hexdigest()}
+    expected = _pyfunc(project, champion).predict(frame.drop(columns=["income", KEY]))
+    np.testing.assert_allclose(scored["probability"], expected.to_numpy(), rtol=1e-5)
+    assert scored["prediction"].tolist() == (expected >= 0.5).astype(int).tolist()
+    run = project.client().get_run(scored["scoring_run_id"].iloc[0])
+    assert run.data.tags["score.model_version"] == champion and run.data.metrics["score.rows"] == len(frame)
+    assert not list((tmp_path / "out").glob(".*.tmp")), "no temporary file left behind"
+
+
+@pytest.mark.parametrize(("case", "change", "message"), [
+    ("missing column", lambda f: f.drop(columns=["occupation"]), "lacks the columns ['occupation']"),
+    ("unseen category", lambda f: f.assign(workclass=f["workclass"].where(f.index != 5, "Space-agency")),
+     "categories the champion never saw: {'workclass': ['Space-agency']}"),
+    ("text in a numeric column", lambda f: f.astype({"hours_per_week": "str"}).assign(
+        hours_per_week=lambda g: g["hours_per_week"].where(g.index != 7, "forty")),
+     "column 'hours_per_week' must be numeric"),
+])
+def test_a_bad_batch_stops_before_anything_is_written(project, tmp_path, case, change, message):
+    batch, _ = write_batch(change(production_rows(500)).assign(income=">50K"), tmp_path, "bad")
+    output = tmp_path / "out" / "scored.parquet"
+    done = project.fairgate("score", "--input", str(batch), "--output", str(output), check=False)
+    assert done.returncode == 1 and message in done.stderr and "nothing was written" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert not output.parent.exists() or not list(output.parent.iterdir()), f"{case}: no output, not even half"
+
+
+def _monitor(project: Project, predictions, labels, check: bool = True):
+    given = ["--predictions", str(predictions)] if predictions else []  # default: the last scored batch
+    return project.fairgate("monitor", "--labels", str(labels), *given, check=check)
+
+
+def _report(project: Project) -> dict:
+    return json.loads((project.root / "reports/monitor/report.json").read_text())
+
+
+def test_monitor_says_ok_on_a_clean_labelled_batch(project, tmp_path):
+    batch, labels = write_batch(production_rows(4000), tmp_path, "clean")
+    _score(project, batch, tmp_path / "scored.parquet")
+    done = _monitor(project, None, labels)  # as the README shows it
+    report = _report(project)
+    assert report["verdict"] == "ok" and report["rows"] == 4000 and "Fairness monitoring: OK" in done.stdout
+    gap = next(c for c in report["checks"] if c["name"] == "demographic_parity_difference[sex]")
+    assert gap["interval"]["low"] <= gap["interval"]["estimate"] <= gap["interval"]["high"]
+    assert gap["at_gate"]["interval"] is not None, "the champion's gate evidence is set beside production's"
+    assert (project.root / "reports/monitor/report.md").read_text().startswith("# Fairness monitoring: OK")
+
+
+def test_monitor_on_a_small_labelled_batch_is_insufficient_evidence_and_does_nothing(project, tmp_path):
+    champion = project.champion()
+    _set(project, "on_breach: alert", "on_breach: rollback")
+    batch, labels = write_batch(production_rows(4000), tmp_path, "small")
+    _score(project, batch, tmp_path / "scored.parquet")
+    pd.read_csv(labels).head(40).to_csv(labels, index=False)  # only 40 labels have arrived
+    done = _monitor(project, tmp_path / "scored.parquet", labels)
+    assert _report(project)["verdict"] == "insufficient_evidence" and "INSUFFICIENT_EVIDENCE" in done.stdout
+    assert project.champion() == champion
+
+
+def _skewed_batch(project: Project, tmp_path) -> tuple:
+    frame = production_rows(4000)
+    batch, _ = write_batch(frame, tmp_path, "plain")
+    probability = _score(project, batch, tmp_path / "plain.parquet")["probability"]
+    batch, labels = write_batch(skewed_by_sex(frame, probability), tmp_path, "skewed")
+    _score(project, batch, tmp_path / "skewed.parquet")
+    return tmp_path / "skewed.parquet", labels
+
+
+def test_a_breach_alerts_and_exits_non_zero_without_moving_the_champion(project, tmp_path):
+    champion = project.champion()
+    predictions, labels = _skewed_batch(project, tmp_path)
+    done = _monitor(project, predictions, labels, check=False)
+    assert done.returncode == 4 and "Fairness monitoring: BREACH" in done.stdout, done.stdout + done.stderr
+    report = _report(project)
+    breached = {c["name"] for c in report["checks"] if c["status"] == "breach"}
+    assert "demographic_parity_difference[sex]" in breached and report["action"] is None
+    assert project.champion() == champion
+
+
+def test_a_breach_with_on_breach_rollback_moves_the_champion_back(project, tmp_path):
+    before = project.champion()
+    project.fairgate("run", *NEW_CANDIDATE, "-S", "train.seed=11")
+    after = project.champion()
+    assert after != before, "the new candidate was promoted"
+    _set(project, "on_breach: alert", "on_breach: rollback")
+    predictions, labels = _skewed_batch(project, tmp_path)
+    done = _monitor(project, predictions, labels, check=False)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert project.champion() == before
+    assert f"rolled back from version {after} to version {before}" in _report(project)["action"]
+    history = " ".join(project.fairgate("history").stdout.split())
+    assert f"rolled_back version {before} (champion {after} -> {before})" in history
+    assert "monitor: breach on 4000 labelled production rows: demographic_parity_difference[sex]" in history
+
+
+def _waiting_run(project: Project, seed: int) -> str:
+    done = project.fairgate("run", *NEW_CANDIDATE, "-S", f"train.seed={seed}", "-S", "promote.require_approval=true")
+    version = json.loads((project.root / "reports/promote/promotion.json").read_text())["version"]
+    assert "waits for approval" in done.stdout, done.stdout
+    return version
+
+
+def test_with_approval_required_a_pass_waits_and_approve_moves_the_champion_even_after_it_moved(project):
+    champion = project.champion()
+    first = _waiting_run(project, 21)
+    client = project.client()
+    assert project.champion() == champion and project.champion(alias="candidate") == first
+    assert "Waiting for approval" in client.get_model_version("fairgate", first).description
+    project.env["FAIRGATE_ACTOR"] = "ana (reviewer)"
+    try:
+        done = project.fairgate("approve", first, "--reason", "card reviewed")
+        assert project.champion() == first and project.champion(alias="candidate") is None, done.stdout
+        second = _waiting_run(project, 22)
+        project.fairgate("rollback", "--to", champion, "--reason", "the champion moves meanwhile")
+        done = project.fairgate("approve", second, "--reason", "still fine")
+    finally:
+        project.env.pop("FAIRGATE_ACTOR")
+    assert "after re-gating it against the current champion" in done.stdout, done.stdout
+    assert project.champion() == second
+    history = " ".join(project.fairgate("history").stdout.split())
+    assert f"promoted version {first} (champion {champion} -> {first}) verdict=pass by ana (reviewer): approved: card " \
+           "reviewed" in history
+    assert f"awaiting_approval version {second} (champion {champion} -> {champion})" in history
+
+
+def test_reject_clears_the_pending_alias_and_leaves_the_champion(project):
+    champion = project.champion()
+    waiting = _waiting_run(project, 31)
+    done = project.fairgate("reject", waiting, "--reason", "not this quarter")
+    assert project.champion() == champion and project.champion(alias="candidate") is None, done.stdout
+    assert f"approval_rejected version {waiting}" in project.fairgate("history").stdout
+    refused = project.fairgate("approve", waiting, "--reason", "changed my mind", check=False)
+    assert refused.returncode == 1 and "is not waiting for approval" in refused.stderr
+
+
+def test_approving_a_version_that_failed_the_gate_is_refused(project):
+    champion = project.champion()
+    project.fairgate("run", "-S", "train.seed=41", "-S", "gate.min_accuracy=0.99", "-S", "promote.require_approval=true")
+    failed = json.loads((project.root / "reports/promote/promotion.json").read_text())["version"]
+    refused = project.fairgate("approve", failed, "--reason", "ship it", check=False)
+    assert refused.returncode == 1 and f"version {failed} failed the gate (accuracy" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr and project.champion() == champion
