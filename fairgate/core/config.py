@@ -112,6 +112,8 @@ class TrainConfig(_Strict):
     epochs: int = Field(15, ge=1)
     patience: int = Field(3, ge=1)
     seed: int = 42
+    # also log the bare network with its native MLflow flavor (the pyfunc model already holds it; ~1 s a run)
+    log_native: bool = False
 
 
 class EvaluateConfig(_Strict):

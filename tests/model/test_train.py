@@ -37,3 +37,27 @@ def test_run_records_epochs_device_and_explicit_requirements(slice_ctx):
     with open(mlflow.pyfunc.get_model_dependencies(record["model_uri"])) as handle:
         requirements = handle.read()
     assert "torch==" in requirements and "mlflow==" in requirements
+
+
+def _logged_model_names(run_id: str) -> set[str]:
+    import mlflow
+
+    experiment = mlflow.MlflowClient().get_run(run_id).info.experiment_id
+    return {m.name for m in mlflow.search_logged_models(experiment_ids=[experiment], output_format="list",
+                                                        filter_string=f"source_run_id = '{run_id}'")}
+
+
+def test_the_native_network_is_logged_only_on_request(slice_ctx, tmp_path, monkeypatch):
+    import shutil
+
+    from fairgate.adapters.stages import train
+    from fairgate.adapters.stages.context import StageContext
+
+    record = json.loads(slice_ctx.path(paths.TRAIN_RUN).read_text())
+    assert _logged_model_names(record["run_id"]) == {"model"}, "by default the pyfunc model alone holds the network"
+    shutil.copytree(slice_ctx.root, tmp_path / "copy")  # a copy, so the shared slice keeps its own run
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'copy' / 'mlflow.db'}")
+    params = slice_ctx.params.model_copy(update={"train": slice_ctx.params.train.model_copy(
+        update={"log_native": True, "epochs": 1})})
+    opted = train.run(StageContext(root=tmp_path / "copy", params=params))
+    assert _logged_model_names(opted["run_id"]) == {"model", "network"}

@@ -66,7 +66,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
             with spent("tracking"):
                 stored = backend_files(cfg.framework)
                 info = log_bundle(bundle_dir, example, stored.pip_requirements())
-                stored.log_native(result.model, X_train[:EXAMPLE_ROWS])
+                if cfg.log_native:
+                    stored.log_native(result.model, X_train[:EXAMPLE_ROWS])
                 tracking.log_files([ctx.path(paths.PROCESSED) / paths.PROFILE],
                                    paths.REFERENCE_PROFILE_ARTIFACT.rsplit("/", 1)[0])
         record = {"run_id": run.info.run_id, "model_uri": info.model_uri,
