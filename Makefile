@@ -42,4 +42,8 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 bench: $(STAMP)
+ifeq ($(GPU),1)
+	$(BIN)/python -m bench.gpu
+else
 	QUICK=$(QUICK) $(BIN)/python -m bench.run
+endif

@@ -273,7 +273,7 @@ def main() -> None:
         ("scoring", lambda: scoring([200_000, 1_000_000])),
     ]
     if not QUICK:
-        steps += [("overhead_1m", lambda: overhead_at(1_000_000)),
+        steps += [("overhead_1m", lambda: overhead_at(1_000_000)), ("overhead_10m", lambda: overhead_at(10_000_000)),
                   ("scale_1m", lambda: scale(1_000_000)), ("scale_10m", lambda: scale(10_000_000))]
     for name, step in steps:
         started = time.perf_counter()
@@ -297,6 +297,7 @@ def summarise(results: dict) -> dict:
                                                                 throughput["tensorflow"]["naive"])
     flat.update({k: v for k, v in results["overhead"].items() if k != "rows"})
     flat["overhead_rows"] = results["overhead"]["rows"]
+    flat["overhead_fixed_s"] = round(results["overhead"]["fairgate_run_s"] - results["overhead"]["bare_script_s"], 2)
     flat.update(results["overhead_first_use"])
     flat.update(results["overhead_served"])
     flat.update(results["gx"])
@@ -313,6 +314,9 @@ def summarise(results: dict) -> dict:
         flat["overhead_ratio_1m"] = results["overhead_1m"]["ratio"]
         flat["fairgate_run_1m_s"] = results["overhead_1m"]["fairgate_run_s"]
         flat["bare_script_1m_s"] = results["overhead_1m"]["bare_script_s"]
+        flat["overhead_ratio_10m"] = results["overhead_10m"]["ratio"]
+        flat["fairgate_run_10m_s"] = results["overhead_10m"]["fairgate_run_s"]
+        flat["bare_script_10m_s"] = results["overhead_10m"]["bare_script_s"]
     if "scale_10m" in results:
         flat["scale_1m_wall_s"] = results["scale_1m"]["wall_s"]
         flat["scale_10m_wall_s"] = results["scale_10m"]["wall_s"]
@@ -322,7 +326,8 @@ def summarise(results: dict) -> dict:
 
 
 TARGETS = {
-    "overhead_ratio": "<= 1.3 (goal 1.1)", "torch_throughput_ratio": ">= 3", "tf_throughput_ratio": ">= 1.5",
+    "overhead_ratio": "(information)", "overhead_fixed_s": "<= 5 (aim 3)", "overhead_ratio_10m": "<= 1.15",
+    "torch_throughput_ratio": ">= 3", "tf_throughput_ratio": ">= 1.5",
     "noop_dvc_repro_s": "<= 1.5", "noop_fairgate_run_s": "<= 10 (goal 5)", "overhead_ratio_served": "(<= 1.3)",
     "overhead_ratio_first_use": "(<= 1.3)",
     "rerun_after_promotion_s": "", "rerun_after_promotion_served_s": "", "scale_10m_wall_s": "<= 900",

@@ -21,7 +21,8 @@ def _data(rows: int, width: int = 22, seed: int = 0) -> tuple[np.ndarray, ...]:
     return X[:split], y[:split], X[split:], y[split:]
 
 
-def torch_naive(X: np.ndarray, y: np.ndarray, cfg: TrainConfig) -> float:
+def torch_naive(X: np.ndarray, y: np.ndarray, cfg: TrainConfig, device: str = "cpu") -> float:
+    """fp32, batches of 512 from a DataLoader, each moved to ``device``."""
     import torch
     from torch import nn
     from torch.utils.data import DataLoader, TensorDataset
@@ -29,7 +30,7 @@ def torch_naive(X: np.ndarray, y: np.ndarray, cfg: TrainConfig) -> float:
     from fairgate.core.backends.torch_backend import build_model
 
     torch.manual_seed(cfg.seed)
-    model = build_model(X.shape[1], cfg.hidden_sizes, cfg.dropout)
+    model = build_model(X.shape[1], cfg.hidden_sizes, cfg.dropout).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
     loss_fn = nn.BCEWithLogitsLoss()
     loader = DataLoader(TensorDataset(torch.from_numpy(X), torch.from_numpy(y.astype(np.float32))),
@@ -39,8 +40,10 @@ def torch_naive(X: np.ndarray, y: np.ndarray, cfg: TrainConfig) -> float:
         model.train()
         for xb, yb in loader:
             optimizer.zero_grad()
-            loss_fn(model(xb).squeeze(1), yb).backward()
+            loss_fn(model(xb.to(device)).squeeze(1), yb.to(device)).backward()
             optimizer.step()
+    if device == "cuda":
+        torch.cuda.synchronize()
     return len(X) * cfg.epochs / (time.perf_counter() - started)
 
 

@@ -24,12 +24,12 @@ def score(root: str, source: str, output: str | None = None) -> dict[str, Any]:
     """Score ``source`` with the champion into ``output`` (default predictions/<name>.scored.parquet)."""
     project, batch = Path(root).resolve(), Path(source).resolve()
     target = Path(output).resolve() if output else default_output(project, batch)
-    return tasks.score_batch(project, load_params(project / PARAMS), batch, target)
+    return tasks.score(project, load_params(project / PARAMS), batch, target)
 
 
 @flow(name="fairgate-monitor", log_prints=True)
 def monitor(root: str, labels: str, predictions: str) -> dict[str, Any]:
     """Judge the champion's fairness on the scored rows whose labels have arrived."""
     project = Path(root).resolve()
-    return tasks.monitor_fairness(project, load_params(project / PARAMS), Path(labels).resolve(),
+    return tasks.monitor(project, load_params(project / PARAMS), Path(labels).resolve(),
                                   Path(predictions).resolve())

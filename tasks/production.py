@@ -1,4 +1,5 @@
-"""The after-promotion steps as Prefect tasks: score a batch with the champion, judge it when labels arrive."""
+"""The after-promotion steps as Prefect tasks, named as their commands and params sections: score a batch with
+the champion, monitor its fairness when labels arrive."""
 
 from __future__ import annotations
 
@@ -9,19 +10,20 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from fairgate.adapters import monitoring, scoring
-from fairgate.core import monitor
+from fairgate.adapters.monitor import run_monitor
+from fairgate.adapters.score import score_batch
 from fairgate.core.config import Params
+from fairgate.core.monitor import markdown
 
 
-@task(name="score-batch", cache_policy=NO_CACHE)
-def score_batch(root: Path, params: Params, source: Path, output: Path) -> dict[str, Any]:
-    return scoring.score_batch(root, params, source, output)
+@task(name="score", cache_policy=NO_CACHE)
+def score(root: Path, params: Params, source: Path, output: Path) -> dict[str, Any]:
+    return score_batch(root, params, source, output)
 
 
-@task(name="monitor-fairness", cache_policy=NO_CACHE)
-def monitor_fairness(root: Path, params: Params, labels: Path, predictions: Path) -> dict[str, Any]:
-    report = monitoring.run_monitor(root, params, labels, predictions)
-    create_markdown_artifact(key="fairness-monitor", markdown=monitor.markdown(report),
+@task(name="monitor", cache_policy=NO_CACHE)
+def monitor(root: Path, params: Params, labels: Path, predictions: Path) -> dict[str, Any]:
+    report = run_monitor(root, params, labels, predictions)
+    create_markdown_artifact(key="fairness-monitor", markdown=markdown(report),
                              description=f"fairgate monitoring: {report['verdict']}")
     return report

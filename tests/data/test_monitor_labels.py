@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from fairgate.adapters.monitoring import joined_rows
+from fairgate.adapters.monitor import joined_rows
 from fairgate.core.errors import StageError
 
 

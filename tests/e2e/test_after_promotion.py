@@ -64,6 +64,22 @@ def _score(project: Project, batch, output) -> pd.DataFrame:
     return pd.read_parquet(output)
 
 
+@pytest.fixture
+def score_here(project, monkeypatch):
+    """Score a batch in this process, for tests about what comes after scoring (the command has its own test);
+    it records the batch as the project's last scored one, as the command does."""
+    from fairgate.adapters.params_file import load_params
+    from fairgate.adapters.score import score_batch
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", project.env["MLFLOW_TRACKING_URI"])
+
+    def score(batch, output) -> pd.DataFrame:
+        score_batch(project.root, load_params(project.root / "params.yaml"), batch, output)
+        return pd.read_parquet(output)
+
+    return score
+
+
 def test_serve_model_answers_like_the_pyfunc_and_refuses_bad_rows_with_a_4xx(project, tmp_path):
     rows = production_rows(40).drop(columns=["income", KEY])
     port = free_port()
@@ -133,9 +149,9 @@ def _report(project: Project) -> dict:
     return json.loads((project.root / "reports/monitor/report.json").read_text())
 
 
-def test_monitor_says_ok_on_a_clean_labelled_batch(project, tmp_path):
+def test_monitor_says_ok_on_a_clean_labelled_batch(project, tmp_path, score_here):
     batch, labels = write_batch(production_rows(4000), tmp_path, "clean")
-    _score(project, batch, tmp_path / "scored.parquet")
+    score_here(batch, tmp_path / "scored.parquet")
     done = _monitor(project, None, labels)  # as the README shows it
     report = _report(project)
     assert report["verdict"] == "ok" and report["rows"] == 4000 and "Fairness monitoring: OK" in done.stdout
@@ -145,29 +161,29 @@ def test_monitor_says_ok_on_a_clean_labelled_batch(project, tmp_path):
     assert (project.root / "reports/monitor/report.md").read_text().startswith("# Fairness monitoring: OK")
 
 
-def test_monitor_on_a_small_labelled_batch_is_insufficient_evidence_and_does_nothing(project, tmp_path):
+def test_monitor_on_a_small_labelled_batch_is_insufficient_evidence_and_does_nothing(project, tmp_path, score_here):
     champion = project.champion()
     _set(project, "on_breach: alert", "on_breach: rollback")
     batch, labels = write_batch(production_rows(4000), tmp_path, "small")
-    _score(project, batch, tmp_path / "scored.parquet")
+    score_here(batch, tmp_path / "scored.parquet")
     pd.read_csv(labels).head(40).to_csv(labels, index=False)  # only 40 labels have arrived
     done = _monitor(project, tmp_path / "scored.parquet", labels)
     assert _report(project)["verdict"] == "insufficient_evidence" and "INSUFFICIENT_EVIDENCE" in done.stdout
     assert project.champion() == champion
 
 
-def _skewed_batch(project: Project, tmp_path) -> tuple:
+def _skewed_batch(score_here, tmp_path) -> tuple:
     frame = production_rows(4000)
     batch, _ = write_batch(frame, tmp_path, "plain")
-    probability = _score(project, batch, tmp_path / "plain.parquet")["probability"]
+    probability = score_here(batch, tmp_path / "plain.parquet")["probability"]
     batch, labels = write_batch(skewed_by_sex(frame, probability), tmp_path, "skewed")
-    _score(project, batch, tmp_path / "skewed.parquet")
+    score_here(batch, tmp_path / "skewed.parquet")
     return tmp_path / "skewed.parquet", labels
 
 
-def test_a_breach_alerts_and_exits_non_zero_without_moving_the_champion(project, tmp_path):
+def test_a_breach_alerts_and_exits_non_zero_without_moving_the_champion(project, tmp_path, score_here):
     champion = project.champion()
-    predictions, labels = _skewed_batch(project, tmp_path)
+    predictions, labels = _skewed_batch(score_here, tmp_path)
     done = _monitor(project, predictions, labels, check=False)
     assert done.returncode == 4 and "Fairness monitoring: BREACH" in done.stdout, done.stdout + done.stderr
     report = _report(project)
@@ -176,13 +192,13 @@ def test_a_breach_alerts_and_exits_non_zero_without_moving_the_champion(project,
     assert project.champion() == champion
 
 
-def test_a_breach_with_on_breach_rollback_moves_the_champion_back(project, tmp_path):
+def test_a_breach_with_on_breach_rollback_moves_the_champion_back(project, tmp_path, score_here):
     before = project.champion()
     project.fairgate("run", *NEW_CANDIDATE, "-S", "train.seed=11")
     after = project.champion()
     assert after != before, "the new candidate was promoted"
     _set(project, "on_breach: alert", "on_breach: rollback")
-    predictions, labels = _skewed_batch(project, tmp_path)
+    predictions, labels = _skewed_batch(score_here, tmp_path)
     done = _monitor(project, predictions, labels, check=False)
     assert done.returncode == 4, done.stdout + done.stderr
     assert project.champion() == before

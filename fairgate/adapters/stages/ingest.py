@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -28,14 +27,6 @@ def _stamp(path: Path) -> dict[str, Any]:
     return {"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
-def _md5(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def warn_if_outside(ctx: StageContext) -> None:
     outside = external_source(ctx)
     if outside is not None:
@@ -52,7 +43,7 @@ def source_change(ctx: StageContext) -> str | None:
     recorded = files.read_json(ctx.path(paths.SOURCE_RECORD)) if ctx.path(paths.SOURCE_RECORD).exists() else {}
     if recorded and all(recorded.get(k) == v for k, v in _stamp(outside).items()):
         return None
-    if recorded.get("path") == str(outside) and recorded.get("md5") == _md5(outside):
+    if recorded.get("path") == str(outside) and recorded.get("md5") == files.md5_of(outside):
         return None
     return f"data.source {outside} changed since the snapshot was taken"
 
@@ -63,7 +54,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     frame = source.load(cfg, ctx.root)
     files.write_atomic(ctx.path(paths.RAW), lambda tmp: frame.to_parquet(tmp, index=False))
     if outside is not None:
-        files.write_json(ctx.path(paths.SOURCE_RECORD), _stamp(outside) | {"md5": _md5(outside)})
+        files.write_json(ctx.path(paths.SOURCE_RECORD), _stamp(outside) | {"md5": files.md5_of(outside)})
     summary = {"rows": int(len(frame)), "columns": list(map(str, frame.columns)), "source": cfg.source}
     log.info("ingest: %d rows, %d columns from %s", len(frame), frame.shape[1], cfg.source)
     return summary

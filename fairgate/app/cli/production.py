@@ -128,7 +128,7 @@ def monitor(labels: Annotated[Path, typer.Option(help="CSV or Parquet with monit
             verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """Judge the champion's fairness on production rows whose labels arrived; a breach exits 4."""
     from fairgate.adapters.infra import files
-    from fairgate.adapters.scoring import LAST_SCORE
+    from fairgate.adapters.score import LAST_SCORE
 
     setup_logging(verbose)
     root = project_root()

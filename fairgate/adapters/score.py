@@ -5,7 +5,6 @@ chunk passed. Memory is bounded by the chunk, which is sized from the memory ava
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -37,14 +36,6 @@ def chunk_rows(columns: int) -> int:
     except (ValueError, OSError):
         available = 2 << 30
     return int(np.clip(available // 20 // (200 * max(columns, 1)), MIN_CHUNK, MAX_CHUNK))
-
-
-def md5_of(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def chunks(path: Path, params: Params, rows: int | None = None) -> Iterator[pd.DataFrame]:
@@ -148,7 +139,7 @@ def score_batch(root: Path, params: Params, source: Path, output: Path, chunk: i
     version, _ = champion
     bundle = registry.load_version(name, version).unwrap_python_model().bundle
     check = BatchCheck(bundle, params)
-    input_md5, started, counts = md5_of(source), time.perf_counter(), {"rows": 0, "positives": 0}
+    input_md5, started, counts = files.md5_of(source), time.perf_counter(), {"rows": 0, "positives": 0}
     run_id = tracking.new_run(root, params.tracking.experiment, f"score v{version}: {source.name}",
                               tags={"fairgate.scoring": "batch", "score.model_version": version,
                                     "score.input_md5": input_md5, "score.input": str(source)})
