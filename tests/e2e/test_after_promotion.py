@@ -255,3 +255,32 @@ def test_approving_a_version_that_failed_the_gate_is_refused(project):
     refused = project.fairgate("approve", failed, "--reason", "ship it", check=False)
     assert refused.returncode == 1 and f"version {failed} failed the gate (accuracy" in refused.stderr, refused.stderr
     assert "Traceback" not in refused.stderr and project.champion() == champion
+
+
+def test_a_census_batch_with_real_quirks_is_scored_and_monitored(tmp_path_factory, tmp_path):
+    """Unlike the built-in data: ', ' separators, `?` markers, labels ending in '.', duplicate rows, a rare
+    country, and a champion that is group thresholds over the network (it reads `sex` when scoring)."""
+    from tests import census
+
+    project = make_project(tmp_path_factory.mktemp("census-after"), tmp_path_factory.mktemp("prefect-home"))
+    census.write(project.root / "adult.csv", rows=6000)
+    project.fairgate("init", "--data", "adult.csv", "--sensitive", "sex")
+    project.fairgate("run", "-S", "gate.max_equalized_odds_difference=1.0")
+    assert project.champion("adult") == "1"
+    _set(project, "key: null", "key: row_id")
+    _set(project, "unseen_categories: error", "unseen_categories: infrequent")  # score: the rare country may be new
+
+    rows = census.frame(1500, seed=9).reset_index(drop=True)
+    rows.insert(0, "row_id", [str(i) for i in range(len(rows))])
+    batch, labels = tmp_path / "batch.csv", tmp_path / "labels.csv"
+    for path, columns in ((batch, [c for c in rows.columns if c != "income"]), (labels, ["row_id", "income"])):
+        path.write_text("\n".join([", ".join(columns), *(", ".join(r) for r in rows[columns].itertuples(index=False))])
+                        + "\n")
+    done = project.fairgate("score", "--input", str(batch))
+    scored = pd.read_parquet(project.root / "predictions/batch.scored.parquet")
+    assert len(scored) == 1500 and set(scored["model_version"]) == {"1"}, done.stdout
+    assert scored["probability"].between(0, 1).all() and set(scored["sex"]) == {"Male", "Female"}
+    monitored = project.fairgate("monitor", "--labels", str(labels), check=False)
+    report = _report(project)
+    assert report["rows"] == 1500 and report["verdict"] in ("ok", "breach"), monitored.stdout + monitored.stderr
+    assert monitored.returncode == (4 if report["verdict"] == "breach" else 0)
