@@ -132,3 +132,20 @@ def test_concurrent_promotions_give_one_consistent_chain_and_lose_no_entry(slice
         champion = entry["champion_after"]
     assert champion == best
     assert sum(o["action"] == "promoted" for o in outcomes) == sum(e["action"] == "promoted" for e in entries)
+
+
+def test_a_waiting_candidate_is_recorded_once_and_gets_its_alias_back_after_a_crash(slice_ctx, request):
+    name = _fresh_name(request)
+    model_uri = json.loads(slice_ctx.path(paths.TRAIN_RUN).read_text())["model_uri"]
+    champion, waiting = _versions(name, 2, model_uri)
+    promotion.promote(name, "champion", champion, _decision(None), lambda c: _decision(c), {})
+    first = promotion.promote(name, "champion", waiting, _decision(champion), lambda c: _decision(c), {},
+                              pending_alias="candidate")
+    assert first["action"] == "awaiting_approval" and registry.champion_version(name, "champion") == champion
+    assert registry.champion_version(name, "candidate") == waiting
+    registry.delete_alias(name, "candidate")  # as if the process died between the ledger entry and the alias
+    again = promotion.promote(name, "champion", waiting, _decision(champion), lambda c: _decision(c), {},
+                              pending_alias="candidate")
+    assert again["action"] == "awaiting_approval" and not again["recorded"]
+    assert registry.champion_version(name, "candidate") == waiting
+    assert [e["action"] for e in ledger.read(name)] == ["promoted", "awaiting_approval"]

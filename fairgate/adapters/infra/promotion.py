@@ -85,9 +85,12 @@ def _record(name: str, alias: str, version: str, current: str | None, decision: 
     digest = evidence_digest(decision)
     passed = decision["verdict"] == "pass"
     if not passed or pending_alias:
-        same = [e for e in ledger.read(name) if e.get("version") == version and e.get("evidence_sha256") == digest]
-        if same:  # already decided: a waiting candidate keeps its last state (awaiting, or rejected by a person)
-            last = [e for e in ledger.read(name) if e.get("version") == version][-1]["action"] if passed else "rejected"
+        mine = [e for e in ledger.read(name) if e.get("version") == version]
+        if any(e.get("evidence_sha256") == digest for e in mine):
+            # already decided: a waiting candidate keeps its last state (awaiting, or rejected by a person)
+            last = mine[-1]["action"] if passed else "rejected"
+            if last == "awaiting_approval":  # a crash may have come between the entry and the alias
+                registry.set_alias(name, pending_alias, version)
             return {"action": last, "version": version, "champion": current, "previous_champion": current,
                     "recorded": False}
     entry = {"model": name, "version": version, "previous_champion": current,
