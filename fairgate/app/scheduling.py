@@ -12,6 +12,7 @@ from typing import Any
 from fairgate.core.config import ScheduleConfig
 
 ENTRYPOINT = "flows/scheduled.py:scheduled"
+SCORE_ENTRYPOINT = "flows/production.py:score"
 # A run that comes due while the last one still works waits for it: one pipeline run per workspace.
 ONE_AT_A_TIME = 1
 # Passed on to the flow runs a worker starts, so they log to the same stores as this shell. Credentials
@@ -33,14 +34,28 @@ def describe(cfg: ScheduleConfig, interval_s: float | None) -> str:
     return f"every {interval_s:g} s" if interval_s is not None else f"cron '{cfg.cron}' ({cfg.timezone})"
 
 
-def serve(root: Path, cfg: ScheduleConfig, interval_s: float | None, name: str) -> None:
-    """Block, serving the deployment ``name`` and running each scheduled flow run in a subprocess."""
-    from flows.scheduled import scheduled
+def flow_name(score_input: Path | None) -> str:
+    return "fairgate-score" if score_input else "fairgate-scheduled"
 
+
+def _what(root: Path, score_input: Path | None) -> tuple[str, dict[str, str], str]:
+    """The entrypoint, its parameters and a description: the pipeline, or batch scoring of ``score_input``."""
+    if score_input is None:
+        return ENTRYPOINT, {"root": str(root)}, "fairgate pipeline on a schedule"
+    return SCORE_ENTRYPOINT, {"root": str(root), "source": str(score_input)}, f"fairgate scoring {score_input.name}"
+
+
+def serve(root: Path, cfg: ScheduleConfig, interval_s: float | None, name: str, score_input: Path | None = None) -> None:
+    """Block, serving the deployment ``name`` and running each scheduled flow run in a subprocess."""
+    if score_input is None:
+        from flows.scheduled import scheduled as chosen
+    else:
+        from flows.production import score as chosen
+    _, parameters, description = _what(root, score_input)
     os.chdir(root)  # the runner resolves the entrypoint from here
-    scheduled.serve(name=name, schedules=schedules(cfg, interval_s), parameters={"root": str(root)},
-                    description="fairgate pipeline on a schedule (fairgate serve)", print_starting_message=False,
-                    tags=["fairgate"], global_limit=ONE_AT_A_TIME)
+    chosen.serve(name=name, schedules=schedules(cfg, interval_s), parameters=parameters,
+                 description=f"{description} (fairgate serve)", print_starting_message=False,
+                 tags=["fairgate"], global_limit=ONE_AT_A_TIME)
 
 
 def ensure_process_pool(pool: str) -> bool:
@@ -58,16 +73,18 @@ def ensure_process_pool(pool: str) -> bool:
             return True
 
 
-def deploy(root: Path, cfg: ScheduleConfig, interval_s: float | None, name: str, pool: str) -> str:
-    """Register the scheduled flow from this directory on ``pool``; return the deployment id."""
+def deploy(root: Path, cfg: ScheduleConfig, interval_s: float | None, name: str, pool: str,
+           score_input: Path | None = None) -> str:
+    """Register the scheduled flow (or batch scoring) from this directory on ``pool``; return the deployment id."""
     from prefect import flow
 
     ensure_process_pool(pool)
     env = {key: os.environ[key] for key in FORWARDED_ENV if os.environ.get(key)}
     env["PREFECT_LOGGING_EXTRA_LOGGERS"] = "fairgate"
-    source = flow.from_source(source=str(root), entrypoint=ENTRYPOINT)
+    entrypoint, parameters, description = _what(root, score_input)
+    source = flow.from_source(source=str(root), entrypoint=entrypoint)
     deployment_id = source.deploy(name=name, work_pool_name=pool, schedules=schedules(cfg, interval_s),
-                                  parameters={"root": str(root)}, job_variables={"env": env}, build=False,
+                                  parameters=parameters, job_variables={"env": env}, build=False,
                                   push=False, print_next_steps=False, tags=["fairgate"], concurrency_limit=ONE_AT_A_TIME,
-                                  description="fairgate pipeline on a schedule (fairgate deploy)")
+                                  description=f"{description} (fairgate deploy)")
     return str(deployment_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 
+import pandas as pd
 import pytest
 
 from fairgate.adapters.infra.processes import free_port, port_free
@@ -42,3 +43,30 @@ def test_served_deployment_runs_on_schedule_and_logs_its_mlflow_run(tmp_path):
     assert project.champion() == "1"
     assert "Serving deployment 'fairgate-scheduled/scheduled'" in log.read_text()
     assert port_free("127.0.0.1", port), "the local Prefect server must stop with `fairgate serve`"
+
+
+def test_batch_scoring_served_on_a_schedule_writes_the_predictions(tmp_path):
+    from tests.production import production_rows, write_batch
+
+    project = make_project(tmp_path / "project", tmp_path / "prefect-home")
+    project.fairgate("run", *SMALL)
+    batch, _ = write_batch(production_rows(2000), tmp_path, "landing")
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        serve = subprocess.Popen([str(BIN / "fairgate"), "serve", "--score", str(batch), "--interval", "15",
+                                  "--port", str(port)], cwd=project.root, env=project.env, stdout=out,
+                                 stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        # the pipeline run that trained the champion is in the same Prefect home: wait for the deployment's run
+        completed = wait_for(lambda: [r for r in flow_runs(api, "COMPLETED") if r["deployment_id"]], 240,
+                             "a scheduled scoring run to complete")
+        assert not flow_runs(api, "FAILED"), log.read_text()[-3000:]
+    finally:
+        stop_group(serve)
+    assert completed[0]["deployment_id"] and completed[0]["auto_scheduled"], completed[0]
+    assert "Serving deployment 'fairgate-score/scheduled'" in log.read_text()
+    scored = pd.read_parquet(project.root / "predictions/landing.scored.parquet")
+    assert len(scored) == 2000 and set(scored["model_version"]) == {"1"}
+    assert port_free("127.0.0.1", port)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -59,10 +60,18 @@ def sweep(seeds: Annotated[str, typer.Option(help="seeds to train: 1,2,3 or a ra
 
 
 SCHEDULE_HELP = "run every N seconds instead of the params' schedule.cron (to try it out)"
+SCORE_HELP = "serve batch scoring of this file with the champion on the schedule, instead of the pipeline"
+
+
+def _batch(score: Path | None) -> Path | None:
+    if score is not None and not score.is_file():
+        raise fail(ValueError(f"--score '{score}' is not a file; pass the CSV or Parquet batch to score"), 2)
+    return score.resolve() if score else None
 
 
 @app.command()
 def serve(interval: Annotated[float | None, typer.Option(help=SCHEDULE_HELP)] = None,
+          score: Annotated[Path | None, typer.Option(help=SCORE_HELP)] = None,
           name: Annotated[str, typer.Option(help="deployment name")] = "scheduled",
           port: Annotated[int, typer.Option(help="port of the local Prefect server started "
                                                  "when PREFECT_API_URL is not set")] = 4200) -> None:
@@ -70,6 +79,7 @@ def serve(interval: Annotated[float | None, typer.Option(help=SCHEDULE_HELP)] = 
     setup_logging()
     root = project_root()
     params = load_or_exit(root / PARAMS)
+    batch = _batch(score)
     from fairgate.adapters.infra.prefect_api import prefect_api, quiet_env
     from fairgate.app import scheduling
 
@@ -77,9 +87,9 @@ def serve(interval: Annotated[float | None, typer.Option(help=SCHEDULE_HELP)] = 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that a local server we started stops too
     try:
         with prefect_api(root, port) as api:
-            console.print(f"Serving deployment 'fairgate-scheduled/{name}' on {api}, "
+            console.print(f"Serving deployment '{scheduling.flow_name(batch)}/{name}' on {api}, "
                           f"{scheduling.describe(params.schedule, interval)} (Ctrl+C to stop)")
-            scheduling.serve(root, params.schedule, interval, name)
+            scheduling.serve(root, params.schedule, interval, name, batch)
     except StageError as exc:
         raise fail(exc) from None
 
@@ -87,6 +97,7 @@ def serve(interval: Annotated[float | None, typer.Option(help=SCHEDULE_HELP)] = 
 @app.command()
 def deploy(pool: Annotated[str, typer.Option(help="work pool (a process pool is created if missing)")] = "fairgate",
            interval: Annotated[float | None, typer.Option(help=SCHEDULE_HELP)] = None,
+           score: Annotated[Path | None, typer.Option(help=SCORE_HELP)] = None,
            name: Annotated[str, typer.Option(help="deployment name")] = "scheduled") -> None:
     """Register the pipeline as a deployment on the Prefect server at PREFECT_API_URL, for a work pool."""
     setup_logging()
@@ -97,6 +108,7 @@ def deploy(pool: Annotated[str, typer.Option(help="work pool (a process pool is 
                                "`fairgate services up` and export what it prints, or use `fairgate serve`"), 2)
     from fairgate.app import scheduling
 
-    deployment_id = scheduling.deploy(root, params.schedule, interval, name, pool)
-    console.print(f"Deployment 'fairgate-scheduled/{name}' ({deployment_id}) registered for work pool '{pool}', "
+    batch = _batch(score)
+    deployment_id = scheduling.deploy(root, params.schedule, interval, name, pool, batch)
+    console.print(f"Deployment '{scheduling.flow_name(batch)}/{name}' ({deployment_id}) registered for work pool '{pool}', "
                   f"{scheduling.describe(params.schedule, interval)}.\nStart a worker: prefect worker start --pool {pool}")
