@@ -85,11 +85,16 @@ def floor_checks(report: dict[str, Any], cfg: GateConfig) -> list[Check]:
     ]
 
 
+def small_groups(stats: dict[str, Any], feature: str, cfg: GateConfig) -> dict[str, int]:
+    """The feature's groups with fewer rows than ``gate.min_group_size``: too few to judge."""
+    return {g: n for g, n in stats["group_counts"][feature].items() if n < cfg.min_group_size}
+
+
 def fairness_checks(stats: dict[str, Any], cfg: GateConfig) -> list[Check]:
     """Ceilings on each feature's gaps, judged on the CI upper bound; small groups mean no verdict."""
     checks = []
     for feature, metrics in stats["fairness"].items():
-        small = {g: n for g, n in stats["group_counts"][feature].items() if n < cfg.min_group_size}
+        small = small_groups(stats, feature, cfg)
         for metric, key in CEILINGS.items():
             name, ceiling, interval = f"{metric}[{feature}]", getattr(cfg, key), metrics[metric]["candidate"]
             if small:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from fairgate.core.bootstrap import paired_bootstrap
 from fairgate.core.config import GateConfig
-from fairgate.core.gate import CEILINGS
+from fairgate.core.gate import CEILINGS, small_groups
 
 OK, BREACH, INSUFFICIENT = "ok", "breach", "insufficient_evidence"
 
@@ -34,7 +34,7 @@ def judge_production(y: np.ndarray, predicted: np.ndarray, sensitive: pd.DataFra
     checks.append({"name": "accuracy", "rule": f"CI upper bound >= floor {gate.min_accuracy}", "interval": accuracy,
                    "status": BREACH if accuracy["high"] is not None and accuracy["high"] < gate.min_accuracy else OK})
     for feature, metrics in stats["fairness"].items():
-        small = {g: n for g, n in stats["group_counts"][feature].items() if n < gate.min_group_size}
+        small = small_groups(stats, feature, gate)
         for metric, key in CEILINGS.items():
             interval, ceiling = metrics[metric]["candidate"], getattr(gate, key)
             above = interval["low"] is not None and interval["low"] > ceiling
