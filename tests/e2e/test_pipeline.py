@@ -107,6 +107,26 @@ def test_dvc_repro_reruns_the_same_stages_through_fairgate_stage(settled):
     assert "up to date, skipped" in project.fairgate("run").stderr
 
 
+def test_a_new_model_carries_this_runs_data_hashes_as_dvc_lock_records_them(settled):
+    """dvc.lock is written once, after the stages; the model trained on new data must still carry the new
+    data's hashes, not those of the run before."""
+    import yaml
+
+    project = settled
+    before = json.loads((project.root / "models/run.json").read_text())["run_id"]
+    project.fairgate("run", "-S", "data.synthetic.seed=11")
+    run_id = json.loads((project.root / "models/run.json").read_text())["run_id"]
+    assert run_id != before
+    lock = yaml.safe_load((project.root / "dvc.lock").read_text())["stages"]
+    outs = {out["path"]: out["md5"] for stage in lock.values() for out in stage.get("outs", [])}
+    tags = project.client().get_run(run_id).data.tags
+    assert tags["data.raw_md5"] == outs["data/raw.parquet"]
+    assert tags["data.processed_md5"] == outs["data/processed"]
+    previous = project.client().get_run(before).data.tags
+    assert previous["data.raw_md5"] != tags["data.raw_md5"]
+    assert "up to date" in project.dvc("status").stdout
+
+
 def test_biased_data_is_rejected_and_champion_stays(settled):
     project = settled
     before = project.champion()

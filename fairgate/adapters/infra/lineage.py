@@ -28,13 +28,26 @@ def git_dirty(root: Path) -> bool:
     return bool(status)
 
 
+# Output hashes of stages this process has recorded but not yet written to dvc.lock (infra.dag.Dag.record),
+# keyed by the project root: a run writes dvc.lock once, after its stages.
+_RECORDED: dict[Path, dict[str, str]] = {}
+
+
+def recorded(root: Path, hashes: dict[str, str]) -> None:
+    _RECORDED.setdefault(root.resolve(), {}).update(hashes)
+
+
+def forget_recorded(root: Path) -> None:
+    _RECORDED.pop(root.resolve(), None)
+
+
 def dvc_out_hashes(root: Path) -> dict[str, str]:
-    """The md5 of every stage output recorded in dvc.lock, keyed by path."""
+    """The md5 of every stage output as DVC recorded it, keyed by path: dvc.lock's, overlaid with what this
+    process recorded since."""
     lock = root / "dvc.lock"
-    if not lock.exists():
-        return {}
-    stages = (yaml.safe_load(lock.read_text()) or {}).get("stages", {})
-    return {out["path"]: out.get("md5", "") for stage in stages.values() for out in stage.get("outs", [])}
+    stages = (yaml.safe_load(lock.read_text()) or {}).get("stages", {}) if lock.exists() else {}
+    written = {out["path"]: out.get("md5", "") for stage in stages.values() for out in stage.get("outs", [])}
+    return written | _RECORDED.get(root.resolve(), {})
 
 
 def lineage_tags(root: Path) -> dict[str, str]:
