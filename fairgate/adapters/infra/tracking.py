@@ -91,8 +91,9 @@ _READY: set[str] = set()
 def configure(root: Path, experiment: str) -> str:
     """Point MLflow at the store and make sure the experiment exists; return its id.
 
-    A SQLite store is created (MLflow runs its schema migrations) under a file lock beside it, so two
-    runs starting on one fresh store do not migrate it at once.
+    A SQLite store is created under a file lock beside it, so two runs starting on one fresh store do not
+    create it at once: copied from the machine's store template (infra.store_template), else by MLflow's
+    own schema migrations.
     """
     import mlflow
 
@@ -102,6 +103,10 @@ def configure(root: Path, experiment: str) -> str:
             return _configure(mlflow, root, experiment)
         db = Path(uri.removeprefix("sqlite:///"))
         with exclusive(db.with_name(f".{db.name}.create.lock")):
+            if not db.exists():
+                from fairgate.adapters.infra.store_template import create_from_template
+
+                create_from_template(db)
             found = _configure(mlflow, root, experiment)
         _READY.add(uri)
         return found
