@@ -6,7 +6,6 @@ chunk passed. Memory is bounded by the chunk, which is sized from the memory ava
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from fairgate.adapters.infra import files, registry, run_pages, tracking
+from fairgate.adapters.infra.memory import available_bytes
 from fairgate.adapters.source import header
 from fairgate.core.bundle import ModelBundle
 from fairgate.core.config import Params
@@ -31,11 +31,7 @@ MIN_CHUNK, MAX_CHUNK = 20_000, 500_000
 
 def chunk_rows(columns: int) -> int:
     """Rows per chunk from the memory available now: a twentieth of it, at about 200 bytes a value."""
-    try:
-        available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError):
-        available = 2 << 30
-    return int(np.clip(available // 20 // (200 * max(columns, 1)), MIN_CHUNK, MAX_CHUNK))
+    return int(np.clip(available_bytes() // 20 // (200 * max(columns, 1)), MIN_CHUNK, MAX_CHUNK))
 
 
 def chunks(path: Path, params: Params, rows: int | None = None) -> Iterator[pd.DataFrame]:

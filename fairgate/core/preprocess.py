@@ -74,14 +74,15 @@ class Preprocessor:
             names += [f"{column}={value}" for value in self.categories[column]]
         return names
 
-    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+    def transform(self, frame: pd.DataFrame, out: np.ndarray | None = None) -> np.ndarray:
         """Encode raw rows as a float32 matrix in ``feature_names`` order.
 
-        The output is allocated once and filled column by column, so peak memory stays near the
-        size of the result (no float64 copy of the whole matrix, no concatenation).
+        The output is allocated once (or is ``out``, which must be zeros) and filled column by column, so
+        peak memory stays near the size of the result (no float64 copy of the whole matrix, no concatenation).
         """
         widths = [len(self.numeric)] + [len(self.categories[c]) for c in self.categorical]
-        out = np.zeros((len(frame), sum(widths)), dtype=np.float32)
+        if out is None:
+            out = np.zeros((len(frame), sum(widths)), dtype=np.float32)
         for i, column in enumerate(self.numeric):
             values = frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
             values = np.where(np.isnan(values), self.medians[i], values)
@@ -96,6 +97,21 @@ class Preprocessor:
             seen = codes >= 0
             out[rows[seen], start + codes[seen]] = 1.0
             start += width
+        return out
+
+    def transform_parts(self, parts: list[pd.DataFrame], chunk_rows: int) -> np.ndarray:
+        """Encode the ``parts`` one after another into one matrix, ``chunk_rows`` rows at a time.
+
+        Each row is encoded on its own, so the result is identical to ``transform`` of each part; the
+        temporaries (one column's float64 values, its category codes) are a chunk's, not the whole data's.
+        """
+        out = np.zeros((sum(len(part) for part in parts), len(self.feature_names)), dtype=np.float32)
+        offset = 0
+        for part in parts:
+            for start in range(0, len(part), chunk_rows):
+                chunk = part.iloc[start:start + chunk_rows]
+                self.transform(chunk, out=out[offset + start:offset + start + len(chunk)])
+            offset += len(part)
         return out
 
     def unseen(self, frame: pd.DataFrame) -> dict[str, list[str]]:

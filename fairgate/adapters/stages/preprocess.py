@@ -10,6 +10,7 @@ import pandas as pd
 
 from fairgate.adapters.gx_files import save_suite
 from fairgate.adapters.infra import files, tracking
+from fairgate.adapters.infra.memory import available_bytes
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
 from fairgate.core import drift
@@ -20,6 +21,11 @@ from fairgate.core.errors import StageError
 
 log = logging.getLogger(__name__)
 LABEL = "__label__"
+
+
+def chunk_rows(width: int) -> int:
+    """Rows encoded at a time: the float64 temporaries of a chunk take about 1% of the available memory."""
+    return int(min(max(available_bytes() // 100 // (8 * max(width, 1)), 10_000), 2_000_000))
 
 
 def _check_processed(X: np.ndarray, y: np.ndarray, names: list[str]) -> dict[str, Any]:
@@ -43,12 +49,17 @@ def run(ctx: StageContext) -> dict[str, Any]:
     raw = pd.read_parquet(ctx.path(paths.RAW))
     schema = resolve_schema(ctx.params.data, list(raw.columns), raw.dtypes, raw)
     splits = core.split(raw, schema, ctx.params.preprocess)
+    del raw  # the splits are copies; the snapshot need not stay in memory beside them
     prep = core.fit_preprocessor(splits.train, schema, ctx.params.preprocess)
     names = prep.feature_names
-    X_train, y_train = prep.transform(splits.train), core.encode_labels(splits.train, schema)
-    X_val, y_val = prep.transform(splits.val), core.encode_labels(splits.val, schema)
+    # Training and validation rows encoded into one matrix, which the processed check reads as it is and
+    # whose two halves are saved as views: no second copy of the encoded data.
+    X = prep.transform_parts([splits.train, splits.val], chunk_rows(len(names)))
+    y = np.concatenate([core.encode_labels(splits.train, schema), core.encode_labels(splits.val, schema)])
+    n_train = len(splits.train)
+    X_train, y_train, X_val, y_val = X[:n_train], y[:n_train], X[n_train:], y[n_train:]
 
-    summary = _check_processed(np.vstack([X_train, X_val]), np.concatenate([y_train, y_val]), names)
+    summary = _check_processed(X, y, names)
     files.write_atomic(ctx.path(paths.PROCESSED_SUITE),
                        lambda tmp: save_suite(gx_suites.processed_suite(names, LABEL), tmp))
     summary["splits"] = {"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)}
