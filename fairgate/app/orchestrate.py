@@ -9,6 +9,7 @@ from typing import Any
 
 from fairgate.adapters.infra import files, registry, tracking
 from fairgate.adapters.infra.dag import Dag
+from fairgate.adapters.infra.memory import release_unused
 from fairgate.adapters.infra.timing import spent
 from fairgate.adapters.stages import Step, paths
 from fairgate.adapters.stages.context import StageContext
@@ -115,6 +116,7 @@ def run_if_stale(ctx: StageContext, dag: Dag, stage: str) -> StageOutcome:
     log.info("%s: running (%s)", stage, "; ".join(reasons)[:160])
     with spent("work"):
         result = run_stage(ctx, stage)
+        release_unused()
     with spent("dvc"):
         dag.record(stage)
     return StageOutcome(stage, ran=True, reasons=reasons, result=result)
