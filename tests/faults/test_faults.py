@@ -82,7 +82,11 @@ def test_ctrl_c_during_training_stops_cleanly_and_says_so(tmp_path_factory, tmp_
     assert client.search_runs([experiment], "attributes.status = 'FAILED'")
     assert "RUNNING" not in _prefect_flow_run_states(project) and "CRASHED" in _prefect_flow_run_states(project)
     assert not (project.root / "models/candidate").exists()
-    project.fairgate("run", *SMALL)
+    status = project.dvc("status").stdout
+    assert "train:" in status and not any(f"{stage}:" in status for stage in ("ingest", "validate", "preprocess")), \
+        "the stages that finished before the interrupt are in dvc.lock (it is written once, also on the way out)"
+    done = project.fairgate("run", *SMALL)
+    assert "preprocess: up to date, skipped" in done.stderr and "train: running" in done.stderr
     assert project.champion() == "1"
 
 
