@@ -9,7 +9,7 @@ from typing import Any
 import great_expectations as gx
 import pandas as pd
 
-from fairgate.core.validate import prepared, summary_of
+from fairgate.core.validate import let_go_of, prepared, summary_of
 
 
 def save_suite(suite: gx.ExpectationSuite, path: Path) -> None:
@@ -33,4 +33,7 @@ def run_suite_with_docs(frame: pd.DataFrame, suite: gx.ExpectationSuite, docs_di
         name=suite.name, validation_definitions=[definition], result_format="SUMMARY",
         actions=[gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["fairgate"])]))
     outcome = next(iter(checkpoint.run(batch_parameters={"dataframe": frame}).run_results.values()))
-    return summary_of(outcome, suite.name, len(frame))
+    summary = summary_of(outcome, suite.name, len(frame))
+    del outcome, checkpoint, definition, context
+    let_go_of(frame)
+    return summary

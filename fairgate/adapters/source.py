@@ -91,3 +91,38 @@ def load(cfg: DataConfig, root: Path) -> pd.DataFrame:
     if frame.shape[1] == 0:
         raise StageError("ingest", "the source has no columns", "check the delimiter and the header row")
     return frame.reset_index(drop=True)
+
+
+def write_snapshot(cfg: DataConfig, root: Path, target: Path, rows: int) -> tuple[int, list[str]]:
+    """Read the source and write it, normalised, to ``target`` as Parquet; return its row count and columns.
+
+    Normalising treats each value on its own, so it runs ``rows`` rows at a time and the normalised copy
+    (text columns as strings) never sits whole in memory beside the source. Where a column's Arrow type
+    would differ between chunks (untyped object columns), the whole frame is normalised and written at once.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = read_source(cfg, root)
+    written, columns = 0, []
+    writer: pq.ParquetWriter | None = None
+    try:
+        for start in range(0, max(len(source), 1), rows):
+            chunk = normalise(source.iloc[start:start + rows], cfg).reset_index(drop=True)
+            if chunk.shape[1] == 0:
+                raise StageError("ingest", "the source has no columns", "check the delimiter and the header row")
+            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            if writer is None:
+                writer, columns = pq.ParquetWriter(target, table.schema), list(chunk.columns)
+            elif not table.schema.equals(writer.schema, check_metadata=False):
+                writer.close()
+                writer = None
+                whole = normalise(source, cfg).reset_index(drop=True)
+                whole.to_parquet(target, index=False)
+                return len(whole), list(whole.columns)
+            writer.write_table(table)
+            written += len(chunk)
+    finally:
+        if writer is not None:
+            writer.close()
+    return written, columns

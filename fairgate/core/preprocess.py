@@ -22,30 +22,36 @@ class Splits:
     test: pd.DataFrame
 
 
-def split(frame: pd.DataFrame, schema: Schema, cfg: PreprocessConfig) -> Splits:
-    """Split rows into train/val/test, stratified by label and by every sensitive group.
+TRAIN, VAL, TEST = 0, 1, 2
+
+
+def split_parts(keys: pd.DataFrame, schema: Schema, cfg: PreprocessConfig) -> np.ndarray:
+    """Which part each row goes to (``TRAIN``, ``VAL`` or ``TEST``), stratified by label and by every
+    sensitive group; ``keys`` needs only the target and sensitive columns.
 
     Within each stratum rows are ranked by a seeded uniform draw; the first ``test_size`` share goes to
     test and the next ``val_size`` share to validation, so proportions hold in every stratum.
     """
-    keys = [schema.target, *schema.sensitive]
-    stratum = frame.groupby(keys, sort=True, dropna=False, observed=True).ngroup().to_numpy()
-    draw = np.random.default_rng(cfg.seed).random(len(frame))
+    columns = [schema.target, *schema.sensitive]
+    stratum = keys.groupby(columns, sort=True, dropna=False, observed=True).ngroup().to_numpy()
+    draw = np.random.default_rng(cfg.seed).random(len(keys))
     order = np.lexsort((draw, stratum))
     sorted_strata = stratum[order]
     starts = np.r_[0, np.flatnonzero(np.diff(sorted_strata)) + 1]
     sizes = np.diff(np.r_[starts, len(order)])
     rank = np.arange(len(order)) - np.repeat(starts, sizes)
-    share = np.empty(len(frame))
+    share = np.empty(len(keys))
     share[order] = (rank + 0.5) / np.repeat(sizes, sizes)
-    test = share < cfg.test_size
-    val = ~test & (share < cfg.test_size + cfg.val_size)
-    train = ~(test | val)
-    return Splits(
-        train=frame.loc[train].reset_index(drop=True),
-        val=frame.loc[val].reset_index(drop=True),
-        test=frame.loc[test].reset_index(drop=True),
-    )
+    parts = np.full(len(keys), TRAIN, dtype=np.int8)
+    parts[share < cfg.test_size + cfg.val_size] = VAL
+    parts[share < cfg.test_size] = TEST
+    return parts
+
+
+def split(frame: pd.DataFrame, schema: Schema, cfg: PreprocessConfig) -> Splits:
+    """The rows of ``frame`` in their three parts (``split_parts``), each in the frame's order."""
+    parts = split_parts(frame, schema, cfg)
+    return Splits(*(frame.loc[parts == part].reset_index(drop=True) for part in (TRAIN, VAL, TEST)))
 
 
 @dataclass
@@ -97,21 +103,6 @@ class Preprocessor:
             seen = codes >= 0
             out[rows[seen], start + codes[seen]] = 1.0
             start += width
-        return out
-
-    def transform_parts(self, parts: list[pd.DataFrame], chunk_rows: int) -> np.ndarray:
-        """Encode the ``parts`` one after another into one matrix, ``chunk_rows`` rows at a time.
-
-        Each row is encoded on its own, so the result is identical to ``transform`` of each part; the
-        temporaries (one column's float64 values, its category codes) are a chunk's, not the whole data's.
-        """
-        out = np.zeros((sum(len(part) for part in parts), len(self.feature_names)), dtype=np.float32)
-        offset = 0
-        for part in parts:
-            for start in range(0, len(part), chunk_rows):
-                chunk = part.iloc[start:start + chunk_rows]
-                self.transform(chunk, out=out[offset + start:offset + start + len(chunk)])
-            offset += len(part)
         return out
 
     def unseen(self, frame: pd.DataFrame) -> dict[str, list[str]]:

@@ -101,16 +101,3 @@ def test_wide_categoricals_encode_with_a_bounded_width(levels):
     assert encoded.shape[1] > 127, "offsets beyond int8, where the encoder once overflowed"
     assert (encoded[:, 1:1 + len(prep.categories["city"])].sum(axis=1) == 1).all(), "every row in exactly one column"
 
-
-def test_encoding_in_tiny_chunks_is_identical_to_encoding_each_split_whole(raw, schema, params):
-    """preprocess encodes train and validation rows chunk by chunk into one matrix; nothing may change."""
-    splits = split(raw, schema, params.preprocess)
-    val = splits.val.copy()
-    val.loc[val.index[::5], "hours_per_week"] = np.nan        # imputed with the train median
-    val.loc[val.index[1], "occupation"] = "Astronaut"           # unseen: the infrequent column or zeros
-    val.loc[val.index[2], "workclass"] = None                   # missing category
-    prep = fit_preprocessor(splits.train, schema, params.preprocess)
-    whole = np.vstack([prep.transform(splits.train), prep.transform(val)])
-    for rows in (7, len(splits.train) + 3):
-        chunked = prep.transform_parts([splits.train, val], chunk_rows=rows)
-        assert chunked.dtype == np.float32 and chunked.tobytes() == whole.tobytes(), rows

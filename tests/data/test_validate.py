@@ -160,3 +160,22 @@ def test_the_batch_suite_checks_the_inputs_without_the_label(raw, schema, params
     broken = batch.assign(hours_per_week=batch["hours_per_week"].astype("str"))
     summary = run_suite(broken, batch_suite(schema, params.validate_cfg))
     assert ("expect_column_values_to_be_in_type_list", "hours_per_week") in _failed(summary)
+
+
+@pytest.mark.parametrize("with_docs", [False, True])
+def test_a_validated_frame_is_not_kept_alive_by_gx(raw, schema, params, tmp_path, monkeypatch, with_docs):
+    """GX's global context held the last validated frame in reference cycles: at 10M rows that was a second
+    snapshot in memory for the rest of the run."""
+    import weakref
+
+    from fairgate.adapters.gx_files import run_suite_with_docs
+    from fairgate.core import validate
+
+    monkeypatch.setattr(validate, "LARGE_FRAME_CELLS", 0)
+    frame = raw.copy()
+    alive = weakref.ref(frame)
+    suite = validate.raw_suite(schema, params.validate_cfg)
+    summary = (run_suite_with_docs(frame, suite, tmp_path) if with_docs else validate.run_suite(frame, suite))
+    assert summary["success"]
+    del frame
+    assert alive() is None

@@ -43,3 +43,22 @@ def test_early_stopping_stops_before_max_epochs(data, params):
 def test_unknown_framework_is_rejected():
     with pytest.raises(ValueError, match="unknown train.framework"):
         load_backend("jax")
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gathering_rows_block_by_block_trains_exactly_as_one_gather_per_epoch(data, params, monkeypatch, weighted):
+    """The shuffled copy of the training rows is a block of batches, not the whole set; the batches, and so
+    the trained model, are the same as with one gather per epoch."""
+    import torch
+
+    from fairgate.core.backends import torch_backend
+
+    _, _, (Xt, yt, Xv, yv) = data
+    cfg = params.train.model_copy(update={"epochs": 2, "batch_size": 64})
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, len(Xt)) if weighted else None
+    states = []
+    for batches_per_gather in (len(Xt), 3):  # the whole epoch at once, then blocks that do not divide it
+        monkeypatch.setattr(torch_backend, "GATHER_BATCHES", batches_per_gather)
+        model = torch_backend.fit(Xt, yt, Xv, yv, cfg, sample_weight=weights).model
+        states.append(model.state_dict())
+    assert all(torch.equal(states[0][key], states[1][key]) for key in states[0])

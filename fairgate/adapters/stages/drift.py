@@ -11,10 +11,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from fairgate.adapters.infra import files, registry, tracking
 from fairgate.adapters.infra.lineage import dvc_out_hashes
+from fairgate.adapters.parquet_rows import ParquetColumns
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
 from fairgate.core import drift
@@ -79,7 +78,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
         log.info("drift: no champion with a reference profile yet; nothing to compare")
         return report
     version, profile = reference
-    raw = pd.read_parquet(ctx.path(paths.RAW))
+    raw = ParquetColumns(ctx.path(paths.RAW))  # compared column by column: never whole in memory
     schema = resolve_schema(ctx.params.data, list(raw.columns), raw.dtypes, raw)
     changed = column_change({role: list(profile[role]) for role in ("numeric", "categorical")},
                             {"numeric": list(schema.numeric), "categorical": list(schema.categorical)})

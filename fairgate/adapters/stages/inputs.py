@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from fairgate.adapters.parquet_rows import read_frame
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext
 from fairgate.core.contract import Schema, resolve_schema
@@ -12,7 +13,7 @@ from fairgate.core.contract import Schema, resolve_schema
 
 def load_test(ctx: StageContext) -> tuple[pd.DataFrame, Schema]:
     """The raw test rows preprocess set aside, and the data contract resolved on them."""
-    test = pd.read_parquet(ctx.path(paths.PROCESSED) / paths.TEST)
+    test = read_frame(ctx.path(paths.PROCESSED) / paths.TEST)
     return test, resolve_schema(ctx.params.data, list(test.columns), test.dtypes)
 
 

@@ -10,7 +10,8 @@ import pandas as pd
 
 from fairgate.adapters.gx_files import save_suite
 from fairgate.adapters.infra import files, tracking
-from fairgate.adapters.infra.memory import available_bytes
+from fairgate.adapters.infra.memory import available_bytes, release_unused
+from fairgate.adapters.parquet_rows import ParquetColumns, row_chunks, to_pandas
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
 from fairgate.core import drift
@@ -23,9 +24,10 @@ log = logging.getLogger(__name__)
 LABEL = "__label__"
 
 
-def chunk_rows(width: int) -> int:
-    """Rows encoded at a time: the float64 temporaries of a chunk take about 1% of the available memory."""
-    return int(min(max(available_bytes() // 100 // (8 * max(width, 1)), 10_000), 2_000_000))
+def chunk_rows(columns: int) -> int:
+    """Raw rows read and encoded at a time: a chunk and its temporaries take about 1% of the available memory
+    (at about 200 bytes a value), so nobody has to pick a number."""
+    return int(min(max(available_bytes() // 100 // (200 * max(columns, 1)), 10_000), 1_000_000))
 
 
 def _check_processed(X: np.ndarray, y: np.ndarray, names: list[str]) -> dict[str, Any]:
@@ -45,42 +47,83 @@ def _check_processed(X: np.ndarray, y: np.ndarray, names: list[str]) -> dict[str
     return summary
 
 
-def run(ctx: StageContext) -> dict[str, Any]:
-    raw = pd.read_parquet(ctx.path(paths.RAW))
-    schema = resolve_schema(ctx.params.data, list(raw.columns), raw.dtypes, raw)
-    splits = core.split(raw, schema, ctx.params.preprocess)
-    del raw  # the splits are copies; the snapshot need not stay in memory beside them
-    prep = core.fit_preprocessor(splits.train, schema, ctx.params.preprocess)
-    names = prep.feature_names
-    # Training and validation rows encoded into one matrix, which the processed check reads as it is and
-    # whose two halves are saved as views: no second copy of the encoded data.
-    X = prep.transform_parts([splits.train, splits.val], chunk_rows(len(names)))
-    y = np.concatenate([core.encode_labels(splits.train, schema), core.encode_labels(splits.val, schema)])
-    n_train = len(splits.train)
-    X_train, y_train, X_val, y_val = X[:n_train], y[:n_train], X[n_train:], y[n_train:]
+def _encode_and_write(raw_path, parts: np.ndarray, prep: core.Preprocessor, schema, out, rows: int
+                      ) -> tuple[np.ndarray, np.ndarray, int]:
+    """One pass over the snapshot, ``rows`` rows at a time: training and validation rows encoded into one
+    matrix (training rows first, each part in the snapshot's order, as ``core.split`` orders them), test rows
+    and the parts' sensitive columns appended to their Parquet files in ``out``.
 
-    summary = _check_processed(X, y, names)
-    files.write_atomic(ctx.path(paths.PROCESSED_SUITE),
-                       lambda tmp: save_suite(gx_suites.processed_suite(names, LABEL), tmp))
-    summary["splits"] = {"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)}
-    summary["width"] = len(names)
-    files.write_json(ctx.path(paths.PROCESSED_REPORT), summary)
-    if not summary["success"]:
-        raise StageError("preprocess", f"the processed data failed {summary['failed']} checks:\n"
-                         f"{gx_suites.describe_failures(summary)}",
-                         f"inspect {paths.PROCESSED_REPORT}; check data.features and data.drop for leaked columns")
+    The matrix is what the processed check reads as it is and whose two halves are saved as views, so the
+    encoded data exists once; of the raw rows only a chunk is in memory at a time.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    counts = np.bincount(parts, minlength=3)
+    X = np.zeros((counts[core.TRAIN] + counts[core.VAL], len(prep.feature_names)), dtype=np.float32)
+    y = np.zeros(len(X), dtype=np.int8)
+    filled = {core.TRAIN: 0, core.VAL: int(counts[core.TRAIN])}
+    sensitive = list(schema.sensitive)
+    writers: dict[str, pq.ParquetWriter] = {}
+
+    def append(name: str, batch: pa.RecordBatch) -> None:
+        if name not in writers:
+            writers[name] = pq.ParquetWriter(out / name, batch.schema)
+        writers[name].write_batch(batch)
+
+    try:
+        first = 0
+        for batch in row_chunks(raw_path, rows):
+            chunk_parts = parts[first:first + batch.num_rows]
+            first += batch.num_rows
+            for part, groups_file in ((core.TRAIN, paths.TRAIN_GROUPS), (core.VAL, paths.VAL_GROUPS)):
+                rows_in_part = batch.filter(pa.array(chunk_parts == part))
+                frame = to_pandas(pa.Table.from_batches([rows_in_part]))
+                at = filled[part]
+                prep.transform(frame, out=X[at:at + len(frame)])
+                y[at:at + len(frame)] = core.encode_labels(frame, schema)
+                filled[part] += len(frame)
+                append(groups_file, rows_in_part.select(sensitive))
+            append(paths.TEST, batch.filter(pa.array(chunk_parts == core.TEST)))
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return X, y, int(counts[core.TRAIN])
+
+
+def run(ctx: StageContext) -> dict[str, Any]:
+    raw_path = ctx.path(paths.RAW)
+    raw = ParquetColumns(raw_path)  # read a few columns at a time: the snapshot is never whole in memory
+    schema = resolve_schema(ctx.params.data, list(raw.columns), raw.dtypes, raw)
+    parts = core.split_parts(raw[[schema.target, *schema.sensitive]], schema, ctx.params.preprocess)
+    release_unused()  # each step's column reads are gone: the next starts from a low mark, not on top of them
+    train = raw.where(parts == core.TRAIN)
+    prep = core.fit_preprocessor(train, schema, ctx.params.preprocess)
+    release_unused()
+    profile = drift.profile(train, schema)
+    release_unused()
+    names = prep.feature_names
+    counts = np.bincount(parts, minlength=3)
+    summary_splits = {"train": int(counts[core.TRAIN]), "val": int(counts[core.VAL]), "test": int(counts[core.TEST])}
 
     with files.atomic_dir(ctx.path(paths.PROCESSED)) as out:
-        np.save(out / paths.TRAIN_X, X_train)
-        np.save(out / paths.TRAIN_Y, y_train)
-        np.save(out / paths.VAL_X, X_val)
-        np.save(out / paths.VAL_Y, y_val)
-        splits.test.to_parquet(out / paths.TEST, index=False)
-        sensitive = list(schema.sensitive)
-        splits.train[sensitive].to_parquet(out / paths.TRAIN_GROUPS, index=False)
-        splits.val[sensitive].to_parquet(out / paths.VAL_GROUPS, index=False)
+        X, y, n_train = _encode_and_write(raw_path, parts, prep, schema, out, chunk_rows(len(raw.columns)))
+        summary = _check_processed(X, y, names)
+        files.write_atomic(ctx.path(paths.PROCESSED_SUITE),
+                           lambda tmp: save_suite(gx_suites.processed_suite(names, LABEL), tmp))
+        summary["splits"] = summary_splits
+        summary["width"] = len(names)
+        files.write_json(ctx.path(paths.PROCESSED_REPORT), summary)
+        if not summary["success"]:
+            raise StageError("preprocess", f"the processed data failed {summary['failed']} checks:\n"
+                             f"{gx_suites.describe_failures(summary)}",
+                             f"inspect {paths.PROCESSED_REPORT}; check data.features and data.drop for leaked columns")
+        np.save(out / paths.TRAIN_X, X[:n_train])
+        np.save(out / paths.TRAIN_Y, y[:n_train])
+        np.save(out / paths.VAL_X, X[n_train:])
+        np.save(out / paths.VAL_Y, y[n_train:])
         (out / paths.PREPROCESSOR).write_text(prep.to_json())
-        files.write_json(out / paths.PROFILE, drift.profile(splits.train, schema))
+        files.write_json(out / paths.PROFILE, profile)
 
     with stage_run(ctx, "preprocess"):
         tracking.log_params_flat("preprocess", ctx.params.section("preprocess"))

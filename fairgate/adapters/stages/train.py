@@ -12,6 +12,7 @@ from fairgate.adapters.infra import files, run_pages, tracking
 from fairgate.adapters.infra.lineage import lineage_tags
 from fairgate.adapters.infra.timing import spent
 from fairgate.adapters.model_files import save_bundle
+from fairgate.adapters.parquet_rows import first_rows
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
 from fairgate.adapters.stages.inputs import training_arrays
@@ -37,8 +38,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     backend = load_backend(cfg.framework)
     X_train, y_train, X_val, y_val = training_arrays(ctx)
     prep = Preprocessor.from_json((ctx.path(paths.PROCESSED) / paths.PREPROCESSOR).read_text())
-    example = pd.read_parquet(ctx.path(paths.PROCESSED) / paths.TEST).head(EXAMPLE_ROWS)
-    example = example[prep.numeric + prep.categorical]
+    example = first_rows(ctx.path(paths.PROCESSED) / paths.TEST, EXAMPLE_ROWS)[prep.numeric + prep.categorical]
 
     with stage_run(ctx, "train") as run:
         from fairgate.adapters.infra.pyfunc import log_bundle

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import pandas as pd
-
 from fairgate.adapters.gx_files import run_suite_with_docs, save_suite
 from fairgate.adapters.infra import files, run_pages, tracking
 from fairgate.adapters.infra.lineage import lineage_tags
+from fairgate.adapters.parquet_rows import read_frame
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
 from fairgate.core import validate as core
@@ -21,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def run(ctx: StageContext) -> dict[str, Any]:
-    frame = pd.read_parquet(ctx.path(paths.RAW))
+    frame = read_frame(ctx.path(paths.RAW))
     schema = resolve_schema(ctx.params.data, list(frame.columns), frame.dtypes, frame)
     unusable = unusable_columns(frame, schema)
     if unusable:

@@ -1,0 +1,103 @@
+"""ingest normalises the source a chunk of rows at a time, and preprocess reads the snapshot a few columns, then
+a chunk of rows, at a time; what they write must be exactly what the in-memory path (normalise, split, fit and
+encode on whole frames) gives, on a census-like file with its quirks and on the built-in data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fairgate.adapters import source
+from fairgate.adapters.parquet_rows import ParquetColumns, first_rows, read_frame
+from fairgate.adapters.source import load, write_snapshot
+from fairgate.adapters.stages import paths
+from fairgate.core import drift
+from fairgate.core.config import build_params
+from fairgate.core.contract import resolve_schema
+from fairgate.core.preprocess import encode_labels, fit_preprocessor, split
+from tests import census
+
+
+@pytest.fixture
+def census_snapshot(tmp_path, monkeypatch):
+    """The raw snapshot of a census-like file (`?`, ', ', labels ending in '.', duplicates, a country seen
+    once, a small race group) as ingest writes it, and the project's params for it."""
+    csv = census.write(tmp_path / "adult.csv", rows=3000, seed=5)
+    params = build_params({"data": {"source": str(csv), "target": "income", "positive_label": ">50K",
+                                    "sensitive": ["sex", "race"], "na_values": ["?"],
+                                    "label_map": {">50K.": ">50K", "<=50K.": "<=50K"}},
+                           "validate": {"min_rows": 500}})
+    raw = source.load(params.data, tmp_path)
+    (tmp_path / "data").mkdir(exist_ok=True)
+    raw.to_parquet(tmp_path / paths.RAW, index=False)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    return tmp_path, params
+
+
+def test_columns_read_one_at_a_time_equal_the_whole_file_read_by_pandas(census_snapshot):
+    root, _ = census_snapshot
+    whole = pd.read_parquet(root / paths.RAW)
+    columns = ParquetColumns(root / paths.RAW)
+    assert list(columns.columns) == list(whole.columns) and columns.dtypes.equals(whole.dtypes)
+    assert len(columns) == len(whole)
+    for name in whole.columns:
+        pd.testing.assert_series_equal(columns[name], whole[name])
+    pd.testing.assert_frame_equal(first_rows(root / paths.RAW, 5), whole.head(5))
+    pd.testing.assert_frame_equal(read_frame(root / paths.RAW), whole)
+    mask = np.arange(len(whole)) % 3 == 0
+    pd.testing.assert_frame_equal(columns.where(mask)[["age", "race"]],
+                                  whole.loc[mask, ["age", "race"]].reset_index(drop=True))
+
+
+def test_preprocess_in_tiny_chunks_writes_exactly_what_the_in_memory_path_gives(census_snapshot, monkeypatch):
+    from fairgate.adapters.stages import preprocess as stage
+    from fairgate.adapters.stages.context import StageContext
+
+    root, params = census_snapshot
+    raw = pd.read_parquet(root / paths.RAW)
+    assert raw.isna().any().any() and raw.duplicated().any(), "the file's quirks reach the snapshot"
+    monkeypatch.setattr(stage, "chunk_rows", lambda columns: 7)
+    stage.run(StageContext(root=root, params=params))
+
+    schema = resolve_schema(params.data, list(raw.columns), raw.dtypes, raw)
+    splits = split(raw, schema, params.preprocess)
+    prep = fit_preprocessor(splits.train, schema, params.preprocess)
+    out = root / paths.PROCESSED
+    expected = {paths.TRAIN_X: prep.transform(splits.train), paths.VAL_X: prep.transform(splits.val),
+                paths.TRAIN_Y: encode_labels(splits.train, schema), paths.VAL_Y: encode_labels(splits.val, schema)}
+    for name, array in expected.items():
+        written = np.load(out / name)
+        assert written.dtype == array.dtype and written.shape == array.shape and written.tobytes() == array.tobytes(), name
+    pd.testing.assert_frame_equal(pd.read_parquet(out / paths.TEST), splits.test)
+    sensitive = list(schema.sensitive)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / paths.TRAIN_GROUPS), splits.train[sensitive])
+    pd.testing.assert_frame_equal(pd.read_parquet(out / paths.VAL_GROUPS), splits.val[sensitive])
+    assert (out / paths.PREPROCESSOR).read_text() == prep.to_json()
+    assert json.loads((out / paths.PROFILE).read_text()) == json.loads(json.dumps(drift.profile(splits.train, schema)))
+    report = json.loads((root / paths.PROCESSED_REPORT).read_text())
+    assert report["splits"] == {"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)}
+
+
+@pytest.mark.parametrize("source", ["census", "synthetic"])
+def test_ingest_in_tiny_chunks_writes_the_snapshot_normalising_it_whole_gives(census_snapshot, source):
+    root, params = census_snapshot
+    if source == "synthetic":
+        params = build_params({"data": {"synthetic": {"rows": 500, "seed": 3}}})
+    written = root / "chunked.parquet"
+    rows, columns = write_snapshot(params.data, root, written, rows=7)
+    whole = load(params.data, root)
+    pd.testing.assert_frame_equal(pd.read_parquet(written), whole)
+    assert (rows, columns) == (len(whole), list(whole.columns))
+
+
+def test_ingest_of_columns_whose_type_changes_between_chunks_falls_back_to_the_whole_frame(tmp_path):
+    mixed = pd.DataFrame({"income": [">50K", "<=50K"] * 10, "sex": ["Male", "Female"] * 10,
+                          "age_group": ["a", "b"] * 10, "note": [None] * 10 + [{"k": 1}] * 10})
+    mixed.to_parquet(tmp_path / "mixed.parquet", index=False)
+    params = build_params({"data": {"source": str(tmp_path / "mixed.parquet")}})
+    rows, _ = write_snapshot(params.data, tmp_path, tmp_path / "out.parquet", rows=7)
+    assert rows == 20
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out.parquet"), load(params.data, tmp_path))
