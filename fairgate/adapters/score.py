@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from fairgate.adapters.infra import files, registry, run_pages, tracking
-from fairgate.adapters.infra.memory import available_bytes
+from fairgate.adapters.infra.memory import rows_per_chunk
 from fairgate.adapters.source import header
 from fairgate.core.bundle import ModelBundle
 from fairgate.core.config import Params
@@ -31,7 +31,7 @@ MIN_CHUNK, MAX_CHUNK = 20_000, 500_000
 
 def chunk_rows(columns: int) -> int:
     """Rows per chunk from the memory available now: a twentieth of it, at about 200 bytes a value."""
-    return int(np.clip(available_bytes() // 20 // (200 * max(columns, 1)), MIN_CHUNK, MAX_CHUNK))
+    return rows_per_chunk(200 * columns, 20, MIN_CHUNK, MAX_CHUNK)
 
 
 def chunks(path: Path, params: Params, rows: int | None = None) -> Iterator[pd.DataFrame]:

@@ -14,6 +14,11 @@ def available_bytes() -> int:
         return FALLBACK
 
 
+def rows_per_chunk(bytes_per_row: int, share: int, least: int, most: int) -> int:
+    """Rows a chunk holds when it may take 1/``share`` of the memory available now, kept within [least, most]."""
+    return int(min(max(available_bytes() // share // max(bytes_per_row, 1), least), most))
+
+
 def release_unused() -> None:
     """Hand the memory a finished stage freed back to the OS, so the next stage starts from a low mark.
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from fairgate.adapters import source
 from fairgate.adapters.infra import files
-from fairgate.adapters.infra.memory import available_bytes
+from fairgate.adapters.infra.memory import rows_per_chunk
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext
 
@@ -65,4 +65,4 @@ def run(ctx: StageContext) -> dict[str, Any]:
 
 def chunk_rows() -> int:
     """Rows normalised at a time: about 1% of the available memory at 2 kB a row (a wide row of text)."""
-    return int(min(max(available_bytes() // 100 // 2000, 10_000), 1_000_000))
+    return rows_per_chunk(2000, 100, 10_000, 1_000_000)

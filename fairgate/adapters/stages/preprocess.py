@@ -10,7 +10,7 @@ import pandas as pd
 
 from fairgate.adapters.gx_files import save_suite
 from fairgate.adapters.infra import files, tracking
-from fairgate.adapters.infra.memory import available_bytes, release_unused
+from fairgate.adapters.infra.memory import release_unused, rows_per_chunk
 from fairgate.adapters.parquet_rows import ParquetColumns, row_chunks, to_pandas
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
@@ -27,7 +27,7 @@ LABEL = "__label__"
 def chunk_rows(columns: int) -> int:
     """Raw rows read and encoded at a time: a chunk and its temporaries take about 1% of the available memory
     (at about 200 bytes a value), so nobody has to pick a number."""
-    return int(min(max(available_bytes() // 100 // (200 * max(columns, 1)), 10_000), 1_000_000))
+    return rows_per_chunk(200 * columns, 100, 10_000, 1_000_000)
 
 
 def _check_processed(X: np.ndarray, y: np.ndarray, names: list[str]) -> dict[str, Any]:
@@ -47,8 +47,8 @@ def _check_processed(X: np.ndarray, y: np.ndarray, names: list[str]) -> dict[str
     return summary
 
 
-def _encode_and_write(raw_path, parts: np.ndarray, prep: core.Preprocessor, schema, out, rows: int
-                      ) -> tuple[np.ndarray, np.ndarray, int]:
+def _encode_and_write(raw_path, parts: np.ndarray, counts: np.ndarray, prep: core.Preprocessor, schema, out,
+                      rows: int) -> tuple[np.ndarray, np.ndarray]:
     """One pass over the snapshot, ``rows`` rows at a time: training and validation rows encoded into one
     matrix (training rows first, each part in the snapshot's order, as ``core.split`` orders them), test rows
     and the parts' sensitive columns appended to their Parquet files in ``out``.
@@ -59,7 +59,6 @@ def _encode_and_write(raw_path, parts: np.ndarray, prep: core.Preprocessor, sche
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    counts = np.bincount(parts, minlength=3)
     X = np.zeros((counts[core.TRAIN] + counts[core.VAL], len(prep.feature_names)), dtype=np.float32)
     y = np.zeros(len(X), dtype=np.int8)
     filled = {core.TRAIN: 0, core.VAL: int(counts[core.TRAIN])}
@@ -88,7 +87,7 @@ def _encode_and_write(raw_path, parts: np.ndarray, prep: core.Preprocessor, sche
     finally:
         for writer in writers.values():
             writer.close()
-    return X, y, int(counts[core.TRAIN])
+    return X, y
 
 
 def run(ctx: StageContext) -> dict[str, Any]:
@@ -107,7 +106,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
     summary_splits = {"train": int(counts[core.TRAIN]), "val": int(counts[core.VAL]), "test": int(counts[core.TEST])}
 
     with files.atomic_dir(ctx.path(paths.PROCESSED)) as out:
-        X, y, n_train = _encode_and_write(raw_path, parts, prep, schema, out, chunk_rows(len(raw.columns)))
+        X, y = _encode_and_write(raw_path, parts, counts, prep, schema, out, chunk_rows(len(raw.columns)))
+        n_train = int(counts[core.TRAIN])
         summary = _check_processed(X, y, names)
         files.write_atomic(ctx.path(paths.PROCESSED_SUITE),
                            lambda tmp: save_suite(gx_suites.processed_suite(names, LABEL), tmp))
