@@ -87,10 +87,14 @@ def _check_shape(frame: pd.DataFrame, path: Path, delimiter: str) -> None:
 
 def load(cfg: DataConfig, root: Path) -> pd.DataFrame:
     """Read and normalise the source; the result is the raw snapshot."""
-    frame = normalise(read_source(cfg, root), cfg)
+    return _with_columns(normalise(read_source(cfg, root), cfg).reset_index(drop=True))
+
+
+def _with_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame``, once it is known to have columns left after normalising (data.drop may remove them all)."""
     if frame.shape[1] == 0:
         raise StageError("ingest", "the source has no columns", "check the delimiter and the header row")
-    return frame.reset_index(drop=True)
+    return frame
 
 
 def write_snapshot(cfg: DataConfig, root: Path, target: Path, rows: int) -> tuple[int, list[str]]:
@@ -108,9 +112,7 @@ def write_snapshot(cfg: DataConfig, root: Path, target: Path, rows: int) -> tupl
     writer: pq.ParquetWriter | None = None
     try:
         for start in range(0, max(len(source), 1), rows):
-            chunk = normalise(source.iloc[start:start + rows], cfg).reset_index(drop=True)
-            if chunk.shape[1] == 0:
-                raise StageError("ingest", "the source has no columns", "check the delimiter and the header row")
+            chunk = _with_columns(normalise(source.iloc[start:start + rows], cfg).reset_index(drop=True))
             table = pa.Table.from_pandas(chunk, preserve_index=False)
             if writer is None:
                 writer, columns = pq.ParquetWriter(target, table.schema), list(chunk.columns)

@@ -101,3 +101,12 @@ def test_ingest_of_columns_whose_type_changes_between_chunks_falls_back_to_the_w
     rows, _ = write_snapshot(params.data, tmp_path, tmp_path / "out.parquet", rows=7)
     assert rows == 20
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out.parquet"), load(params.data, tmp_path))
+
+
+def test_a_source_left_with_no_columns_fails_in_ingest_saying_so(tmp_path):
+    from fairgate.core.errors import StageError
+
+    pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}).to_parquet(tmp_path / "two.parquet", index=False)
+    params = build_params({"data": {"source": str(tmp_path / "two.parquet"), "drop": ["a", "b"]}})
+    with pytest.raises(StageError, match=r"\[ingest\] the source has no columns"):
+        write_snapshot(params.data, tmp_path, tmp_path / "out.parquet", rows=7)
