@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import great_expectations as gx
-import pandas as pd
 
+from fairgate.adapters.parquet_rows import frame_chunks, rows_at
 from fairgate.core.validate import let_go_of, prepared, summary_of
+from fairgate.core.validate_chunks import RESULT_FORMAT, SuiteFold
 
 
 def save_suite(suite: gx.ExpectationSuite, path: Path) -> None:
@@ -21,19 +22,28 @@ def save_suite(suite: gx.ExpectationSuite, path: Path) -> None:
     path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
 
-def run_suite_with_docs(frame: pd.DataFrame, suite: gx.ExpectationSuite, docs_dir: Path) -> dict[str, Any]:
-    """Validate ``frame`` against ``suite`` through a checkpoint that builds Data Docs HTML into ``docs_dir``."""
+def run_suite_with_docs(path: Path, suite: gx.ExpectationSuite, docs_dir: Path, rows: int) -> dict[str, Any]:
+    """Validate the Parquet file at ``path`` against ``suite``, ``rows`` rows at a time, and build Data Docs HTML of
+    the combined result into ``docs_dir``: the same report as one run on the whole file (``SuiteFold``)."""
     context, definition = prepared(suite)
     context.add_data_docs_site(site_name="fairgate", site_config={
         "class_name": "SiteBuilder",
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
     })
-    checkpoint = context.checkpoints.add(gx.Checkpoint(
-        name=suite.name, validation_definitions=[definition], result_format="SUMMARY",
-        actions=[gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["fairgate"])]))
-    outcome = next(iter(checkpoint.run(batch_parameters={"dataframe": frame}).run_results.values()))
-    summary = summary_of(outcome, suite.name, len(frame))
-    del outcome, checkpoint, definition, context
-    let_go_of(frame)
+    store = context.validation_results_store
+    fold, cells = SuiteFold(), 0
+    for chunk in frame_chunks(path, rows):
+        for key in store.list_keys():  # only the last chunk's result stays, to be replaced by the combined one
+            store.remove_key(key)
+        fold.add(definition.run(batch_parameters={"dataframe": chunk}, result_format=RESULT_FORMAT), chunk)
+        cells = max(cells, chunk.size)
+        del chunk
+    outcome = fold.outcome(lambda positions, columns: rows_at(path, positions, columns, rows))
+    [key] = store.list_keys()
+    store.set(key, outcome)
+    context.build_data_docs(site_names=["fairgate"])
+    summary = summary_of(outcome, suite.name, fold.rows)
+    del outcome, fold, definition, context, store
+    let_go_of(cells)
     return summary

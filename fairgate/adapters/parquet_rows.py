@@ -37,6 +37,11 @@ class ParquetColumns:
     def where(self, mask: np.ndarray) -> ParquetColumns:
         return ParquetColumns(self.path, mask)
 
+    @property
+    def iloc(self) -> _EveryKth:
+        """``columns.iloc[::k]``: every k-th row, still read a column at a time (what a sample needs)."""
+        return _EveryKth(self)
+
     def __getitem__(self, key: str | list[str]) -> pd.Series | pd.DataFrame:
         names = [key] if isinstance(key, str) else list(key)
         frame = to_pandas(pq.read_table(self.path, columns=names))
@@ -45,9 +50,45 @@ class ParquetColumns:
         return frame[key]
 
 
+class _EveryKth:
+    def __init__(self, columns: ParquetColumns) -> None:
+        self.columns = columns
+
+    def __getitem__(self, rows: slice) -> ParquetColumns:
+        if not isinstance(rows, slice) or rows.start is not None or rows.stop is not None:
+            raise TypeError("only every k-th row (iloc[::k]) is read column by column")
+        return self.columns.where(np.arange(len(self.columns)) % (rows.step or 1) == 0)
+
+
 def row_chunks(path: Path, rows: int) -> Iterator[pa.RecordBatch]:
     """The file's rows in order, ``rows`` at a time, as Arrow batches (Parquet's own types, no conversion)."""
     yield from pq.ParquetFile(path).iter_batches(batch_size=rows)
+
+
+def frame_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    """The file's rows in order, ``rows`` at a time, each converted as ``pandas.read_parquet`` converts the
+    whole file (a file without rows gives one empty frame, so that checks still see its columns)."""
+    empty = True
+    for batch in row_chunks(path, rows):
+        empty = False
+        yield to_pandas(pa.Table.from_batches([batch]))
+    if empty:
+        yield to_pandas(pq.ParquetFile(path).schema_arrow.empty_table())
+
+
+def rows_at(path: Path, positions: np.ndarray, columns: list[str], rows: int) -> pd.DataFrame:
+    """The rows at sorted ``positions`` (0-based, in file order), those columns, reading ``rows`` at a time."""
+    picked, start = [], 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns):
+        end = start + batch.num_rows
+        local = positions[np.searchsorted(positions, start):np.searchsorted(positions, end)] - start
+        if len(local):
+            picked.append(batch.take(pa.array(local)))
+        start = end
+    schema = pq.ParquetFile(path).schema_arrow
+    table = pa.Table.from_batches(picked) if picked else pa.schema([schema.field(c) for c in columns],
+                                                                   metadata=schema.metadata).empty_table()
+    return to_pandas(table)
 
 
 def first_rows(path: Path, rows: int) -> pd.DataFrame:

@@ -83,7 +83,9 @@ class ExpectColumnValueCountsToBeAtLeast(ColumnAggregateExpectation):
             "success": bool(counts) and not small,
             "result": {
                 "observed_value": counts,
+                "element_count": len(counts),  # the groups: Data Docs' renderer needs both, as for a map check
                 "unexpected_count": len(small),
+                "unexpected_percent": 100.0 * len(small) / len(counts) if counts else 0.0,
                 "partial_unexpected_list": [f"{g} ({n} rows)" for g, n in small.items()],
             },
         }

@@ -143,8 +143,8 @@ def summary_of(outcome: Any, suite_name: str, rows: int) -> dict[str, Any]:
 LARGE_FRAME_CELLS = 5_000_000  # above this a full garbage collection (0.1-0.3 s) is worth the memory it frees
 
 
-def let_go_of(frame: pd.DataFrame) -> None:
-    """Make GX drop ``frame`` after a validation.
+def let_go_of(cells: int) -> None:
+    """Make GX drop the frame (of ``cells`` values) it last validated.
 
     GX keeps its last context as the global project, and through it the frame it validated (the execution
     engine's batch cache, the batch request), in reference cycles: the frame would stay in memory for the
@@ -154,7 +154,7 @@ def let_go_of(frame: pd.DataFrame) -> None:
     from great_expectations.data_context.data_context.context_factory import set_context
 
     set_context(None)
-    if frame.size > LARGE_FRAME_CELLS:
+    if cells > LARGE_FRAME_CELLS:
         gc.collect()
 
 
@@ -164,7 +164,7 @@ def run_suite(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> dict[str, Any]
     outcome = definition.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
     summary = summary_of(outcome, suite.name, len(frame))
     del outcome, definition
-    let_go_of(frame)
+    let_go_of(frame.size)
     return summary
 
 

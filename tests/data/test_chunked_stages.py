@@ -5,6 +5,7 @@ encode on whole frames) gives, on a census-like file with its quirks and on the 
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -110,3 +111,82 @@ def test_a_source_left_with_no_columns_fails_in_ingest_saying_so(tmp_path):
     params = build_params({"data": {"source": str(tmp_path / "two.parquet"), "drop": ["a", "b"]}})
     with pytest.raises(StageError, match=r"\[ingest\] the source has no columns"):
         write_snapshot(params.data, tmp_path, tmp_path / "out.parquet", rows=7)
+
+
+def _census_suite(tmp_path, strict: bool):
+    """The raw suite for a 600-row census-like file, with its snapshot on disk: tolerant enough for the file to
+    pass, or (``strict``) failing it on ages 20-80, duplicate rows, groups of 50 and extra columns."""
+    from fairgate.core.validate import raw_suite
+
+    checks = {"min_rows": 50, "max_null_fraction": 0.1, "max_duplicate_fraction": 0.5, "min_group_rows": 5}
+    if strict:
+        checks |= {"ranges": {"age": [20, 80]}, "max_duplicate_fraction": 0.0001, "extra_columns": "reject",
+                   "min_group_rows": 50}
+    csv = census.write(tmp_path / "adult.csv", rows=600, seed=5)
+    params = build_params({"data": {"source": str(csv), "target": "income", "positive_label": ">50K",
+                                    "sensitive": ["sex", "race"], "na_values": ["?"],
+                                    "label_map": {">50K.": ">50K", "<=50K.": "<=50K"}}, "validate": checks})
+    raw = source.load(params.data, tmp_path)
+    raw.to_parquet(tmp_path / "raw.parquet", index=False)
+    schema = resolve_schema(params.data, list(raw.columns), raw.dtypes, raw)
+    return raw, raw_suite(schema, params.validate_cfg)
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["passing", "failing"])
+def test_validation_in_chunks_reports_exactly_what_one_run_on_the_whole_frame_reports(tmp_path, strict):
+    from fairgate.adapters.gx_files import run_suite_with_docs
+    from fairgate.core.rows import duplicated_rows
+    from fairgate.core.validate import run_suite
+
+    raw, suite = _census_suite(tmp_path, strict)
+    whole = run_suite(raw, suite)
+    chunked = run_suite_with_docs(tmp_path / "raw.parquet", suite, tmp_path / "docs", rows=97)  # 7 chunks
+    assert chunked == whole
+    assert chunked["success"] is not strict
+    failed = {(c["expectation"], c["column"]) for c in chunked["checks"] if not c["success"]}
+    if strict:
+        assert {("expect_column_values_to_be_between", "age"), ("expect_rows_to_be_unique", None),
+                ("expect_column_value_counts_to_be_at_least", "race")} <= failed
+    duplicates = next(c for c in chunked["checks"] if c["expectation"] == "expect_rows_to_be_unique")
+    seen_within_chunks = sum(int(duplicated_rows(raw.iloc[i:i + 97]).sum()) for i in range(0, len(raw), 97))
+    assert duplicates["unexpected_count"] == int(raw.duplicated(keep=False).sum()) > seen_within_chunks
+    page = " ".join(re.sub(r"<[^>]+>", " ", next((tmp_path / "docs" / "validations").rglob("*.html")).read_text()).split())
+    assert "Must have greater than or equal to 50 rows. 600" in page  # Data Docs show the combined result
+    if strict:
+        assert f"{duplicates['unexpected_count']} unexpected values found. ≈37.83% of 600 total rows" in page
+
+
+def test_the_validate_stage_in_chunks_writes_the_report_of_one_run_on_the_whole_snapshot(census_snapshot, monkeypatch):
+    from fairgate.adapters.stages import validate as stage
+    from fairgate.adapters.stages.context import StageContext
+    from fairgate.core.diagnosis import diagnose
+    from fairgate.core.validate import raw_suite, run_suite
+
+    root, params = census_snapshot
+    params = params.model_copy(update={"validate_": params.validate_cfg.model_copy(update={
+        "max_null_fraction": 0.1, "max_duplicate_fraction": 0.5})})  # this file's quirks, tolerated
+    raw = pd.read_parquet(root / paths.RAW)
+    monkeypatch.setattr(stage, "chunk_rows", lambda columns: 1000)
+    stage.run(StageContext(root=root, params=params))
+
+    report = json.loads((root / paths.RAW_REPORT).read_text())
+    schema = resolve_schema(params.data, list(raw.columns), raw.dtypes, raw)
+    expected = run_suite(raw, raw_suite(schema, params.validate_cfg)) | {
+        "identifiers": list(schema.identifiers), "bias": diagnose(raw, schema)}
+    assert report == json.loads(json.dumps(expected))
+    assert report["rows"] == 3000 and report["success"] and report["bias"]["features"]["race"]["proxies"]
+
+
+def test_a_check_that_raises_on_a_chunk_is_reported_as_one_run_on_the_whole_frame_reports_it(tmp_path):
+    from fairgate.adapters.gx_files import run_suite_with_docs
+    from fairgate.core.validate import describe_failures, raw_suite, run_suite
+
+    raw, _ = _census_suite(tmp_path, strict=False)
+    raw = raw.astype({"age": "str"})  # text where the contract's range expects numbers
+    raw.to_parquet(tmp_path / "raw.parquet", index=False)
+    params = build_params({"data": {"target": "income", "positive_label": ">50K", "sensitive": ["sex", "race"]},
+                           "validate": {"ranges": {"age": [20, 80]}, "min_rows": 50}})
+    suite = raw_suite(resolve_schema(params.data, list(raw.columns), raw.dtypes, raw), params.validate_cfg)
+    chunked = run_suite_with_docs(tmp_path / "raw.parquet", suite, tmp_path / "docs", rows=97)
+    assert chunked == run_suite(raw, suite)
+    assert "expect_column_values_to_be_between column 'age'" in describe_failures(chunked)

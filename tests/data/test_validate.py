@@ -15,7 +15,9 @@ def _failed(summary):
 
 
 def test_clean_synthetic_data_passes_and_writes_data_docs(raw, schema, params, tmp_path: Path):
-    summary = run_suite_with_docs(raw, raw_suite(schema, params.validate_cfg), tmp_path / "docs")
+    raw.to_parquet(tmp_path / "raw.parquet", index=False)
+    summary = run_suite_with_docs(tmp_path / "raw.parquet", raw_suite(schema, params.validate_cfg), tmp_path / "docs",
+                                  rows=len(raw))
     assert summary["success"], describe_failures(summary)
     assert summary["evaluated"] >= 15
     assert (tmp_path / "docs" / "index.html").exists()
@@ -168,14 +170,27 @@ def test_a_validated_frame_is_not_kept_alive_by_gx(raw, schema, params, tmp_path
     snapshot in memory for the rest of the run."""
     import weakref
 
-    from fairgate.adapters.gx_files import run_suite_with_docs
+    from fairgate.adapters import gx_files
     from fairgate.core import validate
 
     monkeypatch.setattr(validate, "LARGE_FRAME_CELLS", 0)
-    frame = raw.copy()
-    alive = weakref.ref(frame)
     suite = validate.raw_suite(schema, params.validate_cfg)
-    summary = (run_suite_with_docs(frame, suite, tmp_path) if with_docs else validate.run_suite(frame, suite))
+    if with_docs:  # the chunks it reads from the file
+        read_chunks, alive = gx_files.frame_chunks, []
+
+        def chunks(path, rows):
+            for chunk in read_chunks(path, rows):
+                alive.append(weakref.ref(chunk))
+                yield chunk
+
+        monkeypatch.setattr(gx_files, "frame_chunks", chunks)
+        raw.to_parquet(tmp_path / "raw.parquet", index=False)
+        summary = gx_files.run_suite_with_docs(tmp_path / "raw.parquet", suite, tmp_path / "docs", rows=len(raw) // 3)
+        assert len(alive) > 1
+    else:
+        frame = raw.copy()
+        alive = [weakref.ref(frame)]
+        summary = validate.run_suite(frame, suite)
+        del frame
     assert summary["success"]
-    del frame
-    assert alive() is None
+    assert all(ref() is None for ref in alive)

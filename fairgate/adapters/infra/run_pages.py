@@ -56,7 +56,8 @@ def outcome_name(version: str, decision: dict[str, Any], action: str, candidate:
 
 
 def dataset(name: str, frame: pd.DataFrame, rows: int, digest: str | None, source: str) -> Any:
-    """An MLflow dataset entity from a profile, not the rows: schema from the first rows, the row count, and
+    """An MLflow dataset entity from a profile, not the rows: schema from ``frame``'s first rows (all it needs to
+    hold), ``rows`` for the row count, and
     DVC's md5 as the digest, so logging it costs the same at 10M rows as at 10k."""
     from mlflow.entities import Dataset
     from mlflow.types.utils import _infer_schema
