@@ -3,7 +3,10 @@ into the raw snapshot every later stage reads."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -17,19 +20,32 @@ def read_source(cfg: DataConfig, root: Path) -> pd.DataFrame:
     """Read ``cfg.source``: the synthetic generator, or a CSV or Parquet file relative to ``root``."""
     if cfg.source == "synthetic":
         return generate(cfg.synthetic, target=cfg.target, positive_label=str(cfg.positive_label))
-    path = Path(cfg.source)
-    path = path if path.is_absolute() else root / path
-    if not path.is_file():
-        raise StageError("ingest", f"data.source file '{path}' does not exist",
-                         "put the file there or set data.source to its path (or to 'synthetic')")
-    try:
+    path = source_path(cfg, root)
+    with _reading(path, cfg):
         if path.suffix.lower() == ".parquet":
             frame = pd.read_parquet(path)
             _check_unique_names(list(frame.columns), path)
         else:
             _check_unique_names(header(path, cfg), path)
-            frame = pd.read_csv(path, sep=cfg.delimiter, na_values=cfg.na_values or None, encoding=cfg.encoding,
-                                skipinitialspace=cfg.strip_whitespace)
+            frame = pd.read_csv(path, **_csv_options(cfg))
+    _check_shape(frame, path, cfg.delimiter)
+    return frame
+
+
+def source_path(cfg: DataConfig, root: Path) -> Path:
+    path = Path(cfg.source)
+    path = path if path.is_absolute() else root / path
+    if not path.is_file():
+        raise StageError("ingest", f"data.source file '{path}' does not exist",
+                         "put the file there or set data.source to its path (or to 'synthetic')")
+    return path
+
+
+@contextlib.contextmanager
+def _reading(path: Path, cfg: DataConfig) -> Iterator[None]:
+    """Reading errors as the user's fix: an empty file, the wrong encoding, an unreadable format."""
+    try:
+        yield
     except pd.errors.EmptyDataError:
         raise StageError("ingest", f"'{path}' is empty", "supply a file with a header row and data rows") from None
     except UnicodeError:
@@ -37,8 +53,82 @@ def read_source(cfg: DataConfig, root: Path) -> pd.DataFrame:
                          "set data.encoding to the file's encoding (utf-16, latin-1, ...) or save it as UTF-8") from None
     except (ValueError, OSError) as exc:
         raise StageError("ingest", f"cannot read '{path}': {exc}", "check the file format") from None
-    _check_shape(frame, path, cfg.delimiter)
-    return frame
+
+
+def _csv_options(cfg: DataConfig) -> dict[str, Any]:
+    return {"sep": cfg.delimiter, "na_values": cfg.na_values or None, "encoding": cfg.encoding,
+            "skipinitialspace": cfg.strip_whitespace}
+
+
+def source_chunks(cfg: DataConfig, root: Path, rows: int, whole_below: int) -> Iterator[pd.DataFrame]:
+    """The source's rows, ``rows`` at a time, as reading it whole would give them.
+
+    A CSV file of ``whole_below`` bytes or more is never read whole. pandas infers each chunk's column
+    types on its own (a column with a missing value only in a later chunk would be integers in one chunk
+    and floats in the next; a text column numbers where a chunk holds only digits), so a first pass reads
+    every chunk's types and settles each column's as a whole read would settle it; the second pass reads
+    the chunks with those types. Where no type settles it (true/false with missing values), the file is
+    read whole.
+    """
+    csv = cfg.source != "synthetic" and source_path(cfg, root).suffix.lower() != ".parquet"
+    path = source_path(cfg, root) if csv else None
+    if path is not None and path.stat().st_size >= whole_below:
+        with _reading(path, cfg):
+            _check_unique_names(header(path, cfg), path)
+            types = _settled_csv_types(path, cfg, rows)
+        if types is not None:
+            with _reading(path, cfg):
+                yield from pd.read_csv(path, **_csv_options(cfg), dtype=types, chunksize=rows)
+            return
+    whole = read_source(cfg, root)
+    for start in range(0, max(len(whole), 1), rows):
+        yield whole.iloc[start:start + rows]
+
+
+def _settled_csv_types(path: Path, cfg: DataConfig, rows: int) -> dict[str, Any] | None:
+    """Each column's type in a whole read of the CSV, from the types pandas gives each chunk; None if unsure."""
+    seen: dict[str, set[str]] = {}
+    total, first = 0, None
+    for chunk in pd.read_csv(path, **_csv_options(cfg), chunksize=rows):
+        first = chunk if first is None else first
+        total += len(chunk)
+        for column in chunk.columns:
+            seen.setdefault(column, set()).add(_type_kind(chunk[column]))
+    if first is None:
+        first = pd.read_csv(path, **_csv_options(cfg), nrows=0)
+    _check_shape(first, path, cfg.delimiter)
+    settled = {column: _settle(kinds) for column, kinds in seen.items()}
+    return None if None in settled.values() else settled
+
+
+def _type_kind(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "bool"
+    if pd.api.types.is_integer_dtype(series) and series.dtype == "int64":
+        return "int64"
+    if series.dtype == "float64":
+        return "empty" if series.isna().all() else "float64"
+    if pd.api.types.is_string_dtype(series):
+        return "str"
+    return f"other:{series.dtype}"
+
+
+def _settle(kinds: set[str]) -> str | None:
+    """What pandas infers for a column whose chunks have these types, read whole (None: no one type says it).
+
+    Numbers with a missing value anywhere are floats; text anywhere makes the column text, kept as written
+    (so a chunk read as numbers is re-read as text); a wholly empty chunk adds only missing values.
+    """
+    if any(kind.startswith("other:") for kind in kinds):
+        return None
+    filled = kinds - {"empty"}
+    if not filled:
+        return "float64"
+    if "str" in filled or ("bool" in filled and len(filled) > 1):
+        return "str"
+    if filled == {"bool"}:
+        return "bool" if "empty" not in kinds else None
+    return "float64" if "float64" in filled or "empty" in kinds else "int64"
 
 
 def header(path: Path, cfg: DataConfig) -> list[str]:
@@ -97,29 +187,29 @@ def _with_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def write_snapshot(cfg: DataConfig, root: Path, target: Path, rows: int) -> tuple[int, list[str]]:
+def write_snapshot(cfg: DataConfig, root: Path, target: Path, rows: int, whole_below: int) -> tuple[int, list[str]]:
     """Read the source and write it, normalised, to ``target`` as Parquet; return its row count and columns.
 
     Normalising treats each value on its own, so it runs ``rows`` rows at a time and the normalised copy
-    (text columns as strings) never sits whole in memory beside the source. Where a column's Arrow type
-    would differ between chunks (untyped object columns), the whole frame is normalised and written at once.
+    (text columns as strings) never sits whole in memory beside the source; a CSV of ``whole_below`` bytes or
+    more is read ``rows`` rows at a time too (``source_chunks``). Where a column's Arrow type would differ
+    between chunks (untyped object columns), the whole frame is normalised and written at once.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    source = read_source(cfg, root)
     written, columns = 0, []
     writer: pq.ParquetWriter | None = None
     try:
-        for start in range(0, max(len(source), 1), rows):
-            chunk = _with_columns(normalise(source.iloc[start:start + rows], cfg).reset_index(drop=True))
+        for chunk in source_chunks(cfg, root, rows, whole_below):
+            chunk = _with_columns(normalise(chunk, cfg).reset_index(drop=True))
             table = pa.Table.from_pandas(chunk, preserve_index=False)
             if writer is None:
                 writer, columns = pq.ParquetWriter(target, table.schema), list(chunk.columns)
             elif not table.schema.equals(writer.schema, check_metadata=False):
                 writer.close()
                 writer = None
-                whole = normalise(source, cfg).reset_index(drop=True)
+                whole = load(cfg, root)
                 whole.to_parquet(target, index=False)
                 return len(whole), list(whole.columns)
             writer.write_table(table)

@@ -88,7 +88,7 @@ def test_ingest_in_tiny_chunks_writes_the_snapshot_normalising_it_whole_gives(ce
     if source == "synthetic":
         params = build_params({"data": {"synthetic": {"rows": 500, "seed": 3}}})
     written = root / "chunked.parquet"
-    rows, columns = write_snapshot(params.data, root, written, rows=7)
+    rows, columns = write_snapshot(params.data, root, written, rows=7, whole_below=0)
     whole = load(params.data, root)
     pd.testing.assert_frame_equal(pd.read_parquet(written), whole)
     assert (rows, columns) == (len(whole), list(whole.columns))
@@ -99,7 +99,7 @@ def test_ingest_of_columns_whose_type_changes_between_chunks_falls_back_to_the_w
                           "age_group": ["a", "b"] * 10, "note": [None] * 10 + [{"k": 1}] * 10})
     mixed.to_parquet(tmp_path / "mixed.parquet", index=False)
     params = build_params({"data": {"source": str(tmp_path / "mixed.parquet")}})
-    rows, _ = write_snapshot(params.data, tmp_path, tmp_path / "out.parquet", rows=7)
+    rows, _ = write_snapshot(params.data, tmp_path, tmp_path / "out.parquet", rows=7, whole_below=0)
     assert rows == 20
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out.parquet"), load(params.data, tmp_path))
 
@@ -110,7 +110,7 @@ def test_a_source_left_with_no_columns_fails_in_ingest_saying_so(tmp_path):
     pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}).to_parquet(tmp_path / "two.parquet", index=False)
     params = build_params({"data": {"source": str(tmp_path / "two.parquet"), "drop": ["a", "b"]}})
     with pytest.raises(StageError, match=r"\[ingest\] the source has no columns"):
-        write_snapshot(params.data, tmp_path, tmp_path / "out.parquet", rows=7)
+        write_snapshot(params.data, tmp_path, tmp_path / "out.parquet", rows=7, whole_below=0)
 
 
 def _census_suite(tmp_path, strict: bool):
@@ -190,3 +190,56 @@ def test_a_check_that_raises_on_a_chunk_is_reported_as_one_run_on_the_whole_fram
     chunked = run_suite_with_docs(tmp_path / "raw.parquet", suite, tmp_path / "docs", rows=97)
     assert chunked == run_suite(raw, suite)
     assert "expect_column_values_to_be_between column 'age'" in describe_failures(chunked)
+
+
+def _csv_whose_types_change_between_chunks(path, rows: int = 30):
+    """A column of whole numbers with a gap only late (floats, read whole), codes that are digits until a letter
+    ('0012' stays text), prices written '1.50' until 'free', a note empty in the first chunk, true/false flags,
+    and a sensitive column coded 1/2 with one missing value late (labels '1.0'/'2.0', as a whole read gives)."""
+    lines = ["hours,code,price,note,flag,sex,income"]
+    for i in range(rows):
+        late = i >= rows - 5
+        lines.append(",".join([
+            "" if late and i % 2 else str(30 + i), "A7" if i == rows - 1 else f"{i:04d}",
+            "free" if i == rows - 2 else "1.50", "" if i < 10 else ("?" if i % 3 else f" note {i}"),
+            "True" if i % 2 else "False", "" if i == rows - 3 else str(1 + i % 2),
+            ">50K." if i % 3 == 0 else "<=50K"]))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("flag_gap", [False, True], ids=["types-settled", "true-false-with-a-gap"])
+def test_a_csv_read_in_chunks_gives_the_snapshot_of_reading_it_whole(tmp_path, monkeypatch, flag_gap):
+    csv = _csv_whose_types_change_between_chunks(tmp_path / "own.csv")
+    if flag_gap:  # no one type says what a whole read gives (object: True, False, NaN): read whole instead
+        csv.write_text(csv.read_text().replace(",True,", ",,", 1))
+    params = build_params({"data": {"source": str(csv), "target": "income", "positive_label": ">50K",
+                                    "sensitive": ["sex"], "na_values": ["?"], "label_map": {">50K.": ">50K"}}})
+    whole = load(params.data, tmp_path)
+    assert whole["hours"].dtype == "float64" and whole["code"].iloc[0] == "0000" and whole["price"].iloc[0] == "1.50"
+    assert set(whole["sex"].dropna()) == {"1.0", "2.0"}
+    read_whole = source.read_source
+    if not flag_gap:
+        monkeypatch.setattr(source, "read_source", lambda *a: pytest.fail("the CSV was read whole"))
+    rows, columns = write_snapshot(params.data, tmp_path, tmp_path / "out.parquet", rows=7, whole_below=0)
+    monkeypatch.setattr(source, "read_source", read_whole)
+    whole.to_parquet(tmp_path / "whole.parquet", index=False)  # the snapshot as the whole read writes it
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out.parquet"), pd.read_parquet(tmp_path / "whole.parquet"))
+    assert (rows, columns) == (30, list(whole.columns))
+
+
+@pytest.mark.parametrize("name,content", [
+    ("empty", b""), ("header-only", b"a,b,income,sex\n"), ("semicolons", b"a;b;income;sex\n1;2;x;y\n"),
+    ("utf16", "a,b,income,sex\n1,2,x,y\n".encode("utf-16")), ("repeated-name", b"a,a,income,sex\n1,2,x,y\n"),
+    ("ragged", b"a,b,income,sex\n1,2,x,y\n1,2,3,4,5,6\n")])
+def test_a_bad_csv_read_in_chunks_fails_with_the_message_of_reading_it_whole(tmp_path, name, content):
+    from fairgate.core.errors import StageError
+
+    (tmp_path / f"{name}.csv").write_bytes(content)
+    params = build_params({"data": {"source": f"{name}.csv", "target": "income", "sensitive": ["sex"]}})
+    messages = []
+    for whole_below in (2**62, 0):
+        with pytest.raises(StageError, match=r"^\[ingest\]") as failure:
+            write_snapshot(params.data, tmp_path, tmp_path / "out.parquet", rows=7, whole_below=whole_below)
+        messages.append(str(failure.value))
+    assert messages[0] == messages[1]

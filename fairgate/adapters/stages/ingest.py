@@ -8,7 +8,7 @@ from typing import Any
 
 from fairgate.adapters import source
 from fairgate.adapters.infra import files
-from fairgate.adapters.infra.memory import rows_per_chunk
+from fairgate.adapters.infra.memory import available_bytes, rows_per_chunk
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext
 
@@ -53,14 +53,19 @@ def run(ctx: StageContext) -> dict[str, Any]:
     cfg = ctx.params.data
     outside = external_source(ctx)
     shape: list[tuple[int, list[str]]] = []
-    files.write_atomic(ctx.path(paths.RAW),
-                       lambda tmp: shape.append(source.write_snapshot(cfg, ctx.root, tmp, chunk_rows())))
+    files.write_atomic(ctx.path(paths.RAW), lambda tmp: shape.append(
+        source.write_snapshot(cfg, ctx.root, tmp, chunk_rows(), csv_read_whole_below())))
     rows, columns = shape[0]
     if outside is not None:
         files.write_json(ctx.path(paths.SOURCE_RECORD), _stamp(outside) | {"md5": files.md5_of(outside)})
     summary = {"rows": int(rows), "columns": list(map(str, columns)), "source": cfg.source}
     log.info("ingest: %d rows, %d columns from %s", rows, len(columns), cfg.source)
     return summary
+
+
+def csv_read_whole_below() -> int:
+    """A CSV this size or larger is read a chunk at a time: pandas holds a text file at 3-5 times its size."""
+    return available_bytes() // 20
 
 
 def chunk_rows() -> int:
