@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
+from fairgate.adapters.parquet_rows import frame_chunks
 from fairgate.core.config import DataConfig
 from fairgate.core.errors import StageError
 from fairgate.core.ingest import normalise
@@ -63,15 +65,24 @@ def _csv_options(cfg: DataConfig) -> dict[str, Any]:
 def source_chunks(cfg: DataConfig, root: Path, rows: int, whole_below: int) -> Iterator[pd.DataFrame]:
     """The source's rows, ``rows`` at a time, as reading it whole would give them.
 
-    A CSV file of ``whole_below`` bytes or more is never read whole. pandas infers each chunk's column
+    A Parquet or CSV file of ``whole_below`` bytes or more is never read whole. Parquet's types are the
+    file's own. pandas infers each chunk's column
     types on its own (a column with a missing value only in a later chunk would be integers in one chunk
     and floats in the next; a text column numbers where a chunk holds only digits), so a first pass reads
     every chunk's types and settles each column's as a whole read would settle it; the second pass reads
     the chunks with those types. Where no type settles it (true/false with missing values), the file is
     read whole.
     """
-    csv = cfg.source != "synthetic" and source_path(cfg, root).suffix.lower() != ".parquet"
-    path = source_path(cfg, root) if csv else None
+    path = source_path(cfg, root) if cfg.source != "synthetic" else None
+    if path is not None and path.stat().st_size >= whole_below and path.suffix.lower() == ".parquet":
+        with _reading(path, cfg):
+            _check_unique_names(pq.ParquetFile(path).schema_arrow.names, path)
+            chunks = frame_chunks(path, rows)
+            first = next(chunks)
+            _check_shape(first, path, cfg.delimiter)
+            yield first
+            yield from chunks
+        return
     if path is not None and path.stat().st_size >= whole_below:
         with _reading(path, cfg):
             _check_unique_names(header(path, cfg), path)

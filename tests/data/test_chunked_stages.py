@@ -82,13 +82,22 @@ def test_preprocess_in_tiny_chunks_writes_exactly_what_the_in_memory_path_gives(
     assert report["splits"] == {"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)}
 
 
-@pytest.mark.parametrize("source", ["census", "synthetic"])
-def test_ingest_in_tiny_chunks_writes_the_snapshot_normalising_it_whole_gives(census_snapshot, source):
+@pytest.mark.parametrize("source", ["census", "census-parquet", "synthetic"])
+def test_ingest_in_tiny_chunks_writes_the_snapshot_normalising_it_whole_gives(census_snapshot, monkeypatch, source):
+    from fairgate.adapters import source as source_module
+
     root, params = census_snapshot
     if source == "synthetic":
         params = build_params({"data": {"synthetic": {"rows": 500, "seed": 3}}})
+    if source == "census-parquet":  # the file as its owner saved it: '?' markers, ', ' and dotted labels kept
+        as_saved = pd.read_csv(params.data.source)
+        as_saved.to_parquet(root / "adult.parquet", index=False)
+        params = params.model_copy(update={"data": params.data.model_copy(update={"source": str(root / "adult.parquet")})})
     written = root / "chunked.parquet"
-    rows, columns = write_snapshot(params.data, root, written, rows=7, whole_below=0)
+    with monkeypatch.context() as patched:
+        if source != "synthetic":  # a file is never read whole
+            patched.setattr(source_module, "read_source", lambda *a: pytest.fail("the source was read whole"))
+        rows, columns = write_snapshot(params.data, root, written, rows=7, whole_below=0)
     whole = load(params.data, root)
     pd.testing.assert_frame_equal(pd.read_parquet(written), whole)
     assert (rows, columns) == (len(whole), list(whole.columns))
