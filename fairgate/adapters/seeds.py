@@ -32,7 +32,8 @@ def train_and_score(root: str, params: Params, seed: int, threads: int | None = 
     result = load_backend(cfg.framework).fit(*training_arrays(ctx), cfg)
     prep = Preprocessor.from_json((ctx.path(paths.PROCESSED) / paths.PREPROCESSOR).read_text())
     test, schema = load_test(ctx)
-    report, _, _ = score(ModelBundle(prep, result.model, cfg.framework).predict_proba, test, schema, params.evaluate)
+    report, _, _ = score(test.scored(ModelBundle(prep, result.model, cfg.framework).predict_proba), test, schema,
+                         params.evaluate)
     return {"seed": seed, "metrics": flat_metrics(report), "best_epoch": result.best_epoch,
             "samples_per_s": result.samples_per_s, "worker": f"{socket.gethostname()}:{os.getpid()}"}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -101,10 +100,11 @@ def evaluate(y_true: np.ndarray, proba: np.ndarray, sensitive: pd.DataFrame, cfg
     }
 
 
-def score(predict_proba: Callable[[pd.DataFrame], np.ndarray], rows: pd.DataFrame, schema: Schema,
+def score(proba: np.ndarray, rows: pd.DataFrame, schema: Schema,
           cfg: EvaluateConfig) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
-    """One model's evaluation report on raw labelled rows, with the labels and probabilities behind it."""
-    proba = np.asarray(predict_proba(rows), dtype=np.float64).reshape(-1)
+    """One model's evaluation report from its probabilities on raw labelled rows (only their label and sensitive
+    columns are read), with the labels and probabilities behind it."""
+    proba = np.asarray(proba, dtype=np.float64).reshape(-1)
     y = encode_labels(rows, schema)
     return evaluate(y, proba, rows[list(schema.sensitive)], cfg), y, proba
 

@@ -61,3 +61,23 @@ def test_the_native_network_is_logged_only_on_request(slice_ctx, tmp_path, monke
         update={"log_native": True, "epochs": 1})})
     opted = train.run(StageContext(root=tmp_path / "copy", params=params))
     assert _logged_model_names(opted["run_id"]) == {"model", "network"}
+
+
+def test_test_rows_scored_a_chunk_at_a_time_get_the_probabilities_of_one_call(slice_ctx, monkeypatch):
+    """Stages score the test rows a chunk at a time (never whole in memory); each chunk is a whole number of
+    the network's scoring batches, so every row meets the same batch as in one call on all rows."""
+    from fairgate.adapters.stages import inputs
+    from fairgate.core.backends import torch_backend
+
+    monkeypatch.setattr(torch_backend.predict_proba, "__defaults__", (7,))  # the network scores 7 rows at once
+    monkeypatch.setattr(inputs, "PREDICT_BATCH", 7)
+    monkeypatch.setattr(inputs, "rows_per_chunk", lambda *args: 3)  # so chunks of 21 rows
+    test, _ = inputs.load_test(slice_ctx)
+    bundle = load_bundle(slice_ctx.path(paths.CANDIDATE))
+    whole = pd.read_parquet(slice_ctx.path(paths.PROCESSED) / paths.TEST)
+    assert len(whole) > 5 * 21
+    chunked = test.scored(bundle.predict_proba)
+    assert chunked.dtype == np.float64 and np.array_equal(chunked, bundle.predict_proba(whole))
+    columns = bundle.inputs
+    assert np.array_equal(test.scored(bundle.predict_proba, columns), chunked)
+    pd.testing.assert_frame_equal(test.head(5), whole.head(5))

@@ -78,7 +78,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     bundle = load_bundle(ctx.path(paths.CANDIDATE))
     training_groups = files.read_json(ctx.path(paths.PROCESSED) / paths.PROFILE)["groups"]
     unseen = check_test_rows(bundle, test, schema, training_groups, ctx.params.evaluate)
-    report, y, proba = core.score(bundle.predict_proba, test, schema, ctx.params.evaluate)
+    report, y, proba = core.score(test.scored(bundle.predict_proba), test, schema, ctx.params.evaluate)
     report["unseen_categories"] = unseen
     with files.atomic_dir(ctx.path(paths.EVAL_PLOTS)) as folder:
         _write_plots(ctx, folder, report, y, proba, ctx.params.evaluate.calibration_bins)
@@ -88,8 +88,9 @@ def run(ctx: StageContext) -> dict[str, Any]:
     train_run = files.read_json(ctx.path(paths.TRAIN_RUN))["run_id"]
     with stage_run(ctx, "evaluate", run_id=train_run):
         tracking.log_flat_metrics({f"test.{k}": v for k, v in core.flat_metrics(report).items()} | group_metrics(report))
-        run_pages.log_datasets(train_run, [(run_pages.dataset("test_split", test, len(test), lineage_tags(ctx.root).get(
-            "data.processed_md5"), ctx.params.data.source), "test")])
+        digest = lineage_tags(ctx.root).get("data.processed_md5")
+        run_pages.log_datasets(train_run, [(run_pages.dataset("test_split", test.head(100), len(test), digest,
+                                                              ctx.params.data.source), "test")])
         tracking.log_files([ctx.path(p) for p in (paths.EVAL_REPORT, paths.EVAL_PLOTS, paths.EVAL_ROC,
                                                   paths.EVAL_CALIBRATION)], "evaluate")
     log.info("evaluate: accuracy %.4f, ROC AUC %.4f", report["metrics"]["accuracy"], report["metrics"]["roc_auc"])

@@ -34,7 +34,7 @@ def champion_probabilities(ctx: StageContext, version: str, test) -> np.ndarray:
         changed = column_change({"input": columns}, {"input": list(test.columns)})
         raise StageError("gate", f"model '{ctx.params.promote.model_name}' version {version}: {changed}",
                          CHANGED_CONTRACT_FIX)
-    return np.asarray(model.predict(test[columns]), dtype=np.float64).reshape(-1)
+    return test.scored(model.predict, columns)
 
 
 def judge(ctx: StageContext, bundle: ModelBundle, version: str | None, report: dict[str, Any] | None = None,
@@ -46,15 +46,15 @@ def judge(ctx: StageContext, bundle: ModelBundle, version: str | None, report: d
     """
     cfg = ctx.params.gate
     test, schema = load_test(ctx)
-    proba = bundle.predict_proba(test)
+    proba = test.scored(bundle.predict_proba)
     if report is None:
-        report = score(lambda _rows: proba, test, schema, ctx.params.evaluate)[0]
+        report = score(proba, test, schema, ctx.params.evaluate)[0]
     threshold = ctx.params.evaluate.threshold
     champion_report, champ_pred = None, None
     if version is not None:
         champ_proba = champion_proba if champion_proba is not None else champion_probabilities(ctx, version, test)
         champ_pred = champ_proba >= threshold
-        champion_report, _, _ = score(lambda _rows: champ_proba, test, schema, ctx.params.evaluate)
+        champion_report, _, _ = score(champ_proba, test, schema, ctx.params.evaluate)
     stats = paired_bootstrap(encode_labels(test, schema), proba >= threshold, champ_pred, test[list(schema.sensitive)],
                              n=cfg.bootstrap.n, seed=cfg.bootstrap.seed, confidence=cfg.bootstrap.confidence,
                              primary=cfg.primary_metric, intersectional=cfg.intersectional)

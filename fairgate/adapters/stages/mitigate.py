@@ -85,7 +85,7 @@ def _log_candidate(ctx: StageContext, name: str, bundle_dir, decision: dict[str,
     test, _ = load_test(ctx)
     bundle = load_bundle(bundle_dir)
     with tracking.open_run(ctx.root, ctx.params.tracking.experiment, run_id, ctx.run_tags("mitigate")):
-        info = log_bundle(bundle_dir, test[bundle.inputs].head(5), backend_files(bundle.framework).pip_requirements())
+        info = log_bundle(bundle_dir, test.head(5)[bundle.inputs], backend_files(bundle.framework).pip_requirements())
         tracking.log_flat_metrics({f"test.{k}": v for k, v in decision["metrics"].items()})
         # The drift reference travels with every model that may become champion (see train).
         tracking.log_files([ctx.path(paths.PROCESSED) / paths.PROFILE], paths.REFERENCE_PROFILE_ARTIFACT.rsplit("/", 1)[0])
@@ -117,8 +117,8 @@ def _given_up(ctx: StageContext, selected: ModelBundle) -> dict[str, float | Non
     test, schema = load_test(ctx)
     gate, threshold = ctx.params.gate, ctx.params.evaluate.threshold
     base = load_bundle(ctx.path(paths.CANDIDATE))
-    stats = paired_bootstrap(encode_labels(test, schema), selected.predict_proba(test) >= threshold,
-                             base.predict_proba(test) >= threshold, test[list(schema.sensitive)], n=gate.bootstrap.n,
+    stats = paired_bootstrap(encode_labels(test, schema), test.scored(selected.predict_proba) >= threshold,
+                             test.scored(base.predict_proba) >= threshold, test[list(schema.sensitive)], n=gate.bootstrap.n,
                              seed=gate.bootstrap.seed, confidence=gate.bootstrap.confidence, primary=gate.primary_metric)
     difference = stats["primary"]["difference"]  # selected - unmitigated
     return {"estimate": -difference["estimate"], "low": None if difference["high"] is None else -difference["high"],

@@ -21,6 +21,9 @@ class FitResult:
 
 EpochCallback = Callable[[dict[str, float]], None] | None
 
+# Rows a network scores at once. Scoring a multiple of it at a time meets the same batches, so the same numbers.
+PREDICT_BATCH = 65536
+
 
 def choose_device(requested: str, gpu_available: bool) -> str:
     """Map ``train.device`` to 'cuda' or 'cpu', failing before training when a GPU is asked for but absent."""

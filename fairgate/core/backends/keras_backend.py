@@ -14,7 +14,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from fairgate.core.backends.common import EpochCallback, FitResult, choose_device, diverged  # noqa: E402
+from fairgate.core.backends.common import PREDICT_BATCH, EpochCallback, FitResult, choose_device, diverged  # noqa: E402
 from fairgate.core.config import TrainConfig  # noqa: E402
 
 STEPS_PER_EXECUTION = 32
@@ -106,6 +106,6 @@ def fit(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.n
                      samples_per_s=seen / epochs.train_seconds if epochs.train_seconds else 0.0)
 
 
-def predict_proba(model: keras.Model, X: np.ndarray, batch: int = 65536) -> np.ndarray:
+def predict_proba(model: keras.Model, X: np.ndarray, batch: int = PREDICT_BATCH) -> np.ndarray:
     """Probability of the positive class for each row of the encoded matrix."""
     return np.asarray(model.predict(X, batch_size=batch, verbose=0), dtype=np.float64).reshape(-1)

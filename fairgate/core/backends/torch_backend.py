@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from fairgate.core.backends.common import EpochCallback, FitResult, choose_device, diverged
+from fairgate.core.backends.common import PREDICT_BATCH, EpochCallback, FitResult, choose_device, diverged
 from fairgate.core.config import TrainConfig
 
 
@@ -145,12 +145,16 @@ def fit(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.n
     return result
 
 
-def predict_proba(model: nn.Module, X: np.ndarray, batch: int = 65536) -> np.ndarray:
-    """Probability of the positive class for each row of the encoded matrix."""
+def predict_proba(model: nn.Module, X: np.ndarray, batch: int = PREDICT_BATCH) -> np.ndarray:
+    """Probability of the positive class for each row of the encoded matrix.
+
+    Each batch is copied into torch's own (64-byte aligned) memory: the CPU kernels' summation order can
+    depend on where a batch starts in memory, and a row's probability should depend only on its batch.
+    """
     model.eval()
     out = np.empty(len(X), dtype=np.float64)
     with torch.no_grad():
         for start in range(0, len(X), batch):
-            logits = model(torch.from_numpy(np.ascontiguousarray(X[start:start + batch])))
+            logits = model(torch.tensor(X[start:start + batch]))
             out[start:start + batch] = torch.sigmoid(logits.squeeze(1)).double().numpy()
     return out
