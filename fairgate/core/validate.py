@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterable
 from typing import Any
 
 import great_expectations as gx
@@ -166,6 +167,22 @@ def run_suite(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> dict[str, Any]
     del outcome, definition
     let_go_of(frame.size)
     return summary
+
+
+def run_suite_in_chunks(chunks: Iterable[pd.DataFrame], suite: gx.ExpectationSuite) -> dict[str, Any]:
+    """Validate the rows of ``chunks`` against ``suite``, a chunk at a time, reporting what one run on all of
+    them would report (``validate_chunks.SuiteFold``; suites without row-uniqueness checks)."""
+    from fairgate.core.validate_chunks import fold_chunks
+
+    fold, cells = fold_chunks(prepared(suite)[1], chunks)
+    summary = summary_of(fold.outcome(_rows_not_kept), suite.name, fold.rows)
+    del fold
+    let_go_of(cells)
+    return summary
+
+
+def _rows_not_kept(positions: Any, columns: Any) -> pd.DataFrame:
+    raise ValueError("rows cannot be read back from in-memory chunks: check row uniqueness on a file")
 
 
 def describe_failures(summary: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -224,6 +224,19 @@ def _fold_for(result: Any) -> _Fold:
 def _key(config: Any) -> str:
     return json.dumps([config.type, {k: v for k, v in config.kwargs.items() if k != "batch_id"}],
                       sort_keys=True, default=str)
+
+
+def fold_chunks(definition: Any, chunks: Iterable[pd.DataFrame],
+                before_each: Callable[[], None] | None = None) -> tuple[SuiteFold, int]:
+    """Run a GX validation definition on each chunk of rows; the fold, and the most values a chunk held."""
+    fold, cells = SuiteFold(), 0
+    for chunk in chunks:
+        if before_each is not None:
+            before_each()
+        fold.add(definition.run(batch_parameters={"dataframe": chunk}, result_format=RESULT_FORMAT), chunk)
+        cells = max(cells, chunk.size)
+        del chunk
+    return fold, cells
 
 
 class SuiteFold:

@@ -175,7 +175,7 @@ def test_the_validate_stage_in_chunks_writes_the_report_of_one_run_on_the_whole_
     params = params.model_copy(update={"validate_": params.validate_cfg.model_copy(update={
         "max_null_fraction": 0.1, "max_duplicate_fraction": 0.5})})  # this file's quirks, tolerated
     raw = pd.read_parquet(root / paths.RAW)
-    monkeypatch.setattr(stage, "chunk_rows", lambda columns: 1000)
+    monkeypatch.setattr(stage, "checked_rows", lambda columns: 1000)
     stage.run(StageContext(root=root, params=params))
 
     report = json.loads((root / paths.RAW_REPORT).read_text())
@@ -252,3 +252,20 @@ def test_a_bad_csv_read_in_chunks_fails_with_the_message_of_reading_it_whole(tmp
             write_snapshot(params.data, tmp_path, tmp_path / "out.parquet", rows=7, whole_below=whole_below)
         messages.append(str(failure.value))
     assert messages[0] == messages[1]
+
+
+def test_the_processed_check_in_chunks_reports_what_one_run_on_the_whole_matrix_reports():
+    from fairgate.core.validate import processed_suite, run_suite, run_suite_in_chunks
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3)).astype(np.float32)
+    X[[5, 60], 0], X[[20, 90], 1] = np.nan, np.inf  # missing and infinite values in different chunks
+    y = rng.integers(0, 2, 100)
+    y[[70, 71]] = 2  # a label outside {0, 1}
+    names = ["a", "b", "c"]
+    whole = pd.DataFrame(X, columns=names).assign(label=y)
+    suite = processed_suite(names, "label")
+    chunks = (pd.DataFrame(X[s:s + 7], columns=names).assign(label=y[s:s + 7]) for s in range(0, 100, 7))
+    chunked = run_suite_in_chunks(chunks, suite)
+    assert chunked == run_suite(whole, suite)
+    assert chunked["failed"] == 3 and chunked["rows"] == 100  # a: missing, b: infinite, label: not 0 or 1

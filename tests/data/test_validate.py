@@ -109,7 +109,7 @@ def test_processed_check_names_inf_huge_and_missing_values_in_float32_features()
     X[:3, 1] = np.inf
     X[5, 2] = -1e31
     X[7, 3] = np.nan
-    summary = _check_processed(X, y, ["a", "b", "c", "d"])
+    summary = _check_processed(X, y, ["a", "b", "c", "d"], rows=len(X))
     failed = {(c["expectation"], c["column"]): c for c in summary["checks"] if not c["success"]}
     assert set(failed) == {("expect_column_values_to_be_finite", "b"), ("expect_column_values_to_be_finite", "c"),
                            ("expect_column_values_to_not_be_null", "d")}

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairgate.adapters.gx_files import save_suite
+from fairgate.adapters.gx_files import checked_rows, save_suite
 from fairgate.adapters.infra import files, tracking
 from fairgate.adapters.infra.memory import release_unused, rows_per_chunk
 from fairgate.adapters.parquet_rows import ParquetColumns, row_chunks, to_pandas
@@ -30,11 +30,16 @@ def chunk_rows(columns: int) -> int:
     return rows_per_chunk(200 * columns, 100, 10_000, 1_000_000)
 
 
-def _check_processed(X: np.ndarray, y: np.ndarray, names: list[str]) -> dict[str, Any]:
-    frame = pd.DataFrame(X, columns=names, copy=False)  # a view of the matrix, not a second copy
-    frame[LABEL] = y
+def _check_processed(X: np.ndarray, y: np.ndarray, names: list[str], rows: int) -> dict[str, Any]:
+    """The processed suite on the encoded rows, ``rows`` at a time (views of the matrix, never a copy of it)."""
+    def chunks():
+        for start in range(0, max(len(X), 1), rows):
+            frame = pd.DataFrame(X[start:start + rows], columns=names, copy=False)
+            frame[LABEL] = y[start:start + rows]
+            yield frame
+
     suite = gx_suites.processed_suite(names, LABEL)
-    summary = gx_suites.run_suite(frame, suite)
+    summary = gx_suites.run_suite_in_chunks(chunks(), suite)
     leaked = core.label_leakage(X, y, names)
     summary["checks"].append({
         "expectation": "no_target_leakage", "column": None, "kwargs": {"max_abs_correlation": 0.99},
@@ -108,7 +113,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     with files.atomic_dir(ctx.path(paths.PROCESSED)) as out:
         X, y = _encode_and_write(raw_path, parts, counts, prep, schema, out, chunk_rows(len(raw.columns)))
         n_train = int(counts[core.TRAIN])
-        summary = _check_processed(X, y, names)
+        summary = _check_processed(X, y, names, checked_rows(len(names) + 1))
         files.write_atomic(ctx.path(paths.PROCESSED_SUITE),
                            lambda tmp: save_suite(gx_suites.processed_suite(names, LABEL), tmp))
         summary["splits"] = summary_splits

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fairgate.adapters.gx_files import run_suite_with_docs, save_suite
+from fairgate.adapters.gx_files import checked_rows, run_suite_with_docs, save_suite
 from fairgate.adapters.infra import files, run_pages, tracking
 from fairgate.adapters.infra.lineage import lineage_tags
-from fairgate.adapters.infra.memory import rows_per_chunk
 from fairgate.adapters.parquet_rows import ParquetColumns, first_rows
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
@@ -18,13 +17,6 @@ from fairgate.core.diagnosis import bias_metrics, describe, diagnose
 from fairgate.core.errors import StageError
 
 log = logging.getLogger(__name__)
-
-
-def chunk_rows(columns: int) -> int:
-    """Rows GX checks at a time: a fifth of the memory available at about 200 bytes a value (GX's masks and
-    copies included), and large chunks, since GX spends about half a second per run on a suite of 50
-    expectations whatever the rows (at 30M rows: 15 chunks of 2M)."""
-    return rows_per_chunk(200 * columns, 5, 250_000, 2_000_000)
 
 
 def run(ctx: StageContext) -> dict[str, Any]:
@@ -44,7 +36,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     files.write_atomic(ctx.path(paths.RAW_SUITE), lambda tmp: save_suite(suite, tmp))
     docs = ctx.path(paths.RAW_DOCS)
     with files.atomic_dir(docs) as tmp_docs:
-        summary = run_suite_with_docs(raw_path, suite, tmp_docs, chunk_rows(len(frame.columns)))
+        summary = run_suite_with_docs(raw_path, suite, tmp_docs, checked_rows(len(frame.columns)))
     summary["identifiers"] = list(schema.identifiers)
     summary["bias"] = diagnose(frame, schema) if summary["success"] else None
     for line in describe(summary["bias"]) if summary["bias"] else []:
