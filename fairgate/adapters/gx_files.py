@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import great_expectations as gx
+import pyarrow.parquet as pq
 
 from fairgate.adapters.infra.memory import rows_per_chunk
 from fairgate.adapters.parquet_rows import frame_chunks, rows_at
@@ -47,7 +48,8 @@ def run_suite_with_docs(path: Path, suite: gx.ExpectationSuite, docs_dir: Path, 
     })
     store = context.validation_results_store
     # only the last chunk's result stays in the store, to be replaced by the combined one
-    fold, cells = fold_chunks(definition, frame_chunks(path, rows), functools.partial(_forget_results, store))
+    fold, cells = fold_chunks(definition, frame_chunks(path, rows), functools.partial(_forget_results, store),
+                              total_rows=pq.ParquetFile(path).metadata.num_rows)
     outcome = fold.outcome(lambda positions, columns: rows_at(path, positions, columns, rows))
     [key] = store.list_keys()
     store.set(key, outcome)

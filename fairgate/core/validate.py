@@ -161,20 +161,16 @@ def let_go_of(cells: int) -> None:
 
 def run_suite(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> dict[str, Any]:
     """Validate ``frame`` against ``suite`` (see ``summary_of``)."""
-    definition = prepared(suite)[1]
-    outcome = definition.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
-    summary = summary_of(outcome, suite.name, len(frame))
-    del outcome, definition
-    let_go_of(frame.size)
-    return summary
+    return run_suite_in_chunks([frame], suite, total_rows=len(frame))
 
 
-def run_suite_in_chunks(chunks: Iterable[pd.DataFrame], suite: gx.ExpectationSuite) -> dict[str, Any]:
+def run_suite_in_chunks(chunks: Iterable[pd.DataFrame], suite: gx.ExpectationSuite,
+                        total_rows: int | None = None) -> dict[str, Any]:
     """Validate the rows of ``chunks`` against ``suite``, a chunk at a time, reporting what one run on all of
     them would report (``validate_chunks.SuiteFold``; suites without row-uniqueness checks)."""
     from fairgate.core.validate_chunks import fold_chunks
 
-    fold, cells = fold_chunks(prepared(suite)[1], chunks)
+    fold, cells = fold_chunks(prepared(suite)[1], chunks, total_rows=total_rows)
     summary = summary_of(fold.outcome(_rows_not_kept), suite.name, fold.rows)
     del fold
     let_go_of(cells)

@@ -226,10 +226,10 @@ def _key(config: Any) -> str:
                       sort_keys=True, default=str)
 
 
-def fold_chunks(definition: Any, chunks: Iterable[pd.DataFrame],
-                before_each: Callable[[], None] | None = None) -> tuple[SuiteFold, int]:
+def fold_chunks(definition: Any, chunks: Iterable[pd.DataFrame], before_each: Callable[[], None] | None = None,
+                total_rows: int | None = None) -> tuple[SuiteFold, int]:
     """Run a GX validation definition on each chunk of rows; the fold, and the most values a chunk held."""
-    fold, cells = SuiteFold(), 0
+    fold, cells = SuiteFold(total_rows), 0
     for chunk in chunks:
         if before_each is not None:
             before_each()
@@ -242,14 +242,16 @@ def fold_chunks(definition: Any, chunks: Iterable[pd.DataFrame],
 class SuiteFold:
     """Fold a suite's validation outcomes, one per chunk of rows, into the outcome of one run on all rows."""
 
-    def __init__(self) -> None:
+    def __init__(self, total_rows: int | None = None) -> None:
+        """``total_rows``, when known, spares the folding where one chunk holds every row."""
+        self.total_rows = total_rows
         self.folds: dict[str, _Fold] = {}
         self.rows = 0
         self.chunks = 0
         self.last: Any = None
 
     def add(self, outcome: Any, chunk: pd.DataFrame) -> None:
-        for result in outcome.results:
+        for result in outcome.results if len(chunk) != self.total_rows else ():
             key = _key(result.expectation_config)
             if key not in self.folds:
                 self.folds[key] = _fold_for(result)

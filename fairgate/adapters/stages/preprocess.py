@@ -39,7 +39,7 @@ def _check_processed(X: np.ndarray, y: np.ndarray, names: list[str], rows: int) 
             yield frame
 
     suite = gx_suites.processed_suite(names, LABEL)
-    summary = gx_suites.run_suite_in_chunks(chunks(), suite)
+    summary = gx_suites.run_suite_in_chunks(chunks(), suite, total_rows=len(X))
     leaked = core.label_leakage(X, y, names)
     summary["checks"].append({
         "expectation": "no_target_leakage", "column": None, "kwargs": {"max_abs_correlation": 0.99},
