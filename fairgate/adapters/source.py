@@ -66,15 +66,15 @@ def source_chunks(cfg: DataConfig, root: Path, rows: int, whole_below: int) -> I
     """The source's rows, ``rows`` at a time, as reading it whole would give them.
 
     A Parquet or CSV file of ``whole_below`` bytes or more is never read whole. Parquet's types are the
-    file's own. pandas infers each chunk's column
-    types on its own (a column with a missing value only in a later chunk would be integers in one chunk
-    and floats in the next; a text column numbers where a chunk holds only digits), so a first pass reads
-    every chunk's types and settles each column's as a whole read would settle it; the second pass reads
-    the chunks with those types. Where no type settles it (true/false with missing values), the file is
-    read whole.
+    file's own. pandas infers a CSV chunk's column types on its own (a column with a missing value only in
+    a later chunk would be integers in one chunk and floats in the next; a text column numbers where a
+    chunk holds only digits), so a first pass reads every chunk's types and settles each column's as a
+    whole read would settle it, and the second pass reads the chunks with those types. Where no type
+    settles it (true/false with missing values), the file is read whole.
     """
     path = source_path(cfg, root) if cfg.source != "synthetic" else None
-    if path is not None and path.stat().st_size >= whole_below and path.suffix.lower() == ".parquet":
+    large = path is not None and path.stat().st_size >= whole_below
+    if large and path.suffix.lower() == ".parquet":
         with _reading(path, cfg):
             _check_unique_names(pq.ParquetFile(path).schema_arrow.names, path)
             chunks = frame_chunks(path, rows)
@@ -83,7 +83,7 @@ def source_chunks(cfg: DataConfig, root: Path, rows: int, whole_below: int) -> I
             yield first
             yield from chunks
         return
-    if path is not None and path.stat().st_size >= whole_below:
+    if large:
         with _reading(path, cfg):
             _check_unique_names(header(path, cfg), path)
             types = _settled_csv_types(path, cfg, rows)
@@ -115,7 +115,7 @@ def _settled_csv_types(path: Path, cfg: DataConfig, rows: int) -> dict[str, Any]
 def _type_kind(series: pd.Series) -> str:
     if pd.api.types.is_bool_dtype(series):
         return "bool"
-    if pd.api.types.is_integer_dtype(series) and series.dtype == "int64":
+    if series.dtype == "int64":
         return "int64"
     if series.dtype == "float64":
         return "empty" if series.isna().all() else "float64"
