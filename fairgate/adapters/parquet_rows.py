@@ -78,14 +78,14 @@ def frame_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
 
 def rows_at(path: Path, positions: np.ndarray, columns: list[str], rows: int) -> pd.DataFrame:
     """The rows at sorted ``positions`` (0-based, in file order), those columns, reading ``rows`` at a time."""
-    picked, start = [], 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns):
+    picked, start, file = [], 0, pq.ParquetFile(path)
+    for batch in file.iter_batches(batch_size=rows, columns=columns):
         end = start + batch.num_rows
         local = positions[np.searchsorted(positions, start):np.searchsorted(positions, end)] - start
         if len(local):
             picked.append(batch.take(pa.array(local)))
         start = end
-    schema = pq.ParquetFile(path).schema_arrow
+    schema = file.schema_arrow
     table = pa.Table.from_batches(picked) if picked else pa.schema([schema.field(c) for c in columns],
                                                                    metadata=schema.metadata).empty_table()
     return to_pandas(table)

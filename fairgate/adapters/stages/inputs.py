@@ -29,9 +29,9 @@ class TestRows(ParquetColumns):
         one call on all rows, and gets the same probability.
         """
         rows = rows or chunk_rows(len(self.columns))
-        parts = [np.asarray(predict(chunk if columns is None else chunk[columns]), dtype=np.float64).reshape(-1)
-                 for chunk in frame_chunks(self.path, rows)]
-        return np.concatenate(parts) if parts else np.empty(0)
+        return np.concatenate([  # frame_chunks gives at least one (maybe empty) chunk
+            np.asarray(predict(chunk if columns is None else chunk[columns]), dtype=np.float64).reshape(-1)
+            for chunk in frame_chunks(self.path, rows)])
 
     def head(self, rows: int) -> pd.DataFrame:
         return first_rows(self.path, rows)
