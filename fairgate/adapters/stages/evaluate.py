@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fairgate.adapters.infra import files, run_pages, tracking
@@ -66,6 +67,15 @@ def _write_plots(ctx: StageContext, folder: Path, report: dict[str, Any], y, pro
         files.save_figure(plots.group_figure(feature, fairness), folder / f"groups_{feature}.png")
 
 
+def write_probabilities(path: Path, proba: np.ndarray) -> None:
+    """Keep the candidate's test probabilities, so the gate and promote judge it without scoring it again."""
+    def save(tmp: Path) -> None:
+        with tmp.open("wb") as handle:  # np.save given a path would add ".npy" to the temporary name
+            np.save(handle, proba)
+
+    files.write_atomic(path, save)
+
+
 def group_metrics(report: dict[str, Any]) -> dict[str, float]:
     """Each group's rates under stable names, so MLflow's compare view lines runs up group by group."""
     return {f"test.group.{feature}.{group}.{name}": value
@@ -82,6 +92,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     report["unseen_categories"] = unseen
     with files.atomic_dir(ctx.path(paths.EVAL_PLOTS)) as folder:
         _write_plots(ctx, folder, report, y, proba, ctx.params.evaluate.calibration_bins)
+    write_probabilities(ctx.path(paths.EVAL_PROBA), proba)
     files.write_json(ctx.path(paths.EVAL_REPORT), report)
     files.write_json(ctx.path(paths.EVAL_METRICS), core.flat_metrics(report))
 

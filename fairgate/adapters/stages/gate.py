@@ -17,7 +17,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     train_run = files.read_json(ctx.path(paths.TRAIN_RUN))["run_id"]
     with stage_run(ctx, "gate", run_id=train_run):
         version = registry.champion_version(ctx.params.promote.model_name, ctx.params.promote.alias)
-        decision = evaluate_against(ctx, version)
+        decision = evaluate_against(ctx, version, "gate")
         write_decision(ctx, decision)
         tracking.set_tags({"gate.verdict": decision["verdict"],
                            "gate.reasons": "; ".join(decision["reasons"])[:5000] or "all checks passed"})

@@ -38,15 +38,15 @@ def champion_probabilities(ctx: StageContext, version: str, test) -> np.ndarray:
 
 
 def judge(ctx: StageContext, bundle: ModelBundle, version: str | None, report: dict[str, Any] | None = None,
-          champion_proba: np.ndarray | None = None) -> dict[str, Any]:
+          champion_proba: np.ndarray | None = None, proba: np.ndarray | None = None) -> dict[str, Any]:
     """The gate's decision for ``bundle`` against champion ``version`` (None: the first model), on the test rows.
 
-    ``report`` is the candidate's evaluation when evaluate already made it; ``champion_proba`` the
-    champion's probabilities on the same rows, when already computed for another candidate.
+    ``report`` and ``proba`` are the candidate's evaluation and probabilities when evaluate already made them;
+    ``champion_proba`` the champion's probabilities on the same rows, when already computed for another candidate.
     """
     cfg = ctx.params.gate
     test, schema = load_test(ctx)
-    proba = test.scored(bundle.predict_proba)
+    proba = test.scored(bundle.predict_proba) if proba is None else proba
     if report is None:
         report = score(proba, test, schema, ctx.params.evaluate)[0]
     threshold = ctx.params.evaluate.threshold
@@ -67,9 +67,20 @@ def judge(ctx: StageContext, bundle: ModelBundle, version: str | None, report: d
     return decision
 
 
-def evaluate_against(ctx: StageContext, version: str | None) -> dict[str, Any]:
+def evaluate_against(ctx: StageContext, version: str | None, stage: str) -> dict[str, Any]:
     """The full decision for the unmitigated candidate against champion ``version`` (None: the first model)."""
-    return judge(ctx, load_bundle(ctx.path(paths.CANDIDATE)), version, files.read_json(ctx.path(paths.EVAL_REPORT)))
+    return judge(ctx, load_bundle(ctx.path(paths.CANDIDATE)), version, files.read_json(ctx.path(paths.EVAL_REPORT)),
+                 proba=candidate_probabilities(ctx, stage))
+
+
+def candidate_probabilities(ctx: StageContext, stage: str) -> np.ndarray:
+    """The unmitigated candidate's probabilities on the test rows, as evaluate scored them."""
+    proba = np.load(ctx.path(paths.EVAL_PROBA))
+    rows = files.read_json(ctx.path(paths.EVAL_REPORT))["n_test"]
+    if len(proba) != rows:
+        raise StageError(stage, f"{paths.EVAL_PROBA} holds {len(proba)} probabilities but evaluate judged {rows} "
+                         "test rows, so it belongs to another run", "run `fairgate run` (or `dvc repro evaluate`) again")
+    return proba
 
 
 def write_decision(ctx: StageContext, decision: dict[str, Any]) -> dict[str, Any]:
@@ -117,7 +128,7 @@ def rejudge_selection(ctx: StageContext, selection: dict[str, Any], champion: st
     """Judge the selected candidate again against a champion that moved after the gate read it, and rewrite the
     selection and the final card (and the gate's own decision, when the selection is the unmitigated one)."""
     if selection["candidate"] == "unmitigated":
-        decision = evaluate_against(ctx, champion)
+        decision = evaluate_against(ctx, champion, "promote")
         write_decision(ctx, decision)
     else:
         decision = judge(ctx, load_bundle(ctx.path(selection["bundle"])), champion)

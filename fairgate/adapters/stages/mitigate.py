@@ -18,7 +18,7 @@ from fairgate.adapters.model_files import load_bundle, save_bundle
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
 from fairgate.adapters.stages.inputs import load_test, training_arrays
-from fairgate.adapters.stages.judging import champion_probabilities, judge, write_final
+from fairgate.adapters.stages.judging import candidate_probabilities, champion_probabilities, judge, write_final
 from fairgate.core import mitigate as core
 from fairgate.core import mitigations
 from fairgate.core.backends import load_backend
@@ -116,9 +116,8 @@ def _given_up(ctx: StageContext, selected: ModelBundle) -> dict[str, float | Non
     """The primary metric the selected candidate gives up against the unmitigated one, paired on the test rows."""
     test, schema = load_test(ctx)
     gate, threshold = ctx.params.gate, ctx.params.evaluate.threshold
-    base = load_bundle(ctx.path(paths.CANDIDATE))
     stats = paired_bootstrap(encode_labels(test, schema), test.scored(selected.predict_proba) >= threshold,
-                             test.scored(base.predict_proba) >= threshold, test[list(schema.sensitive)], n=gate.bootstrap.n,
+                             candidate_probabilities(ctx, "mitigate") >= threshold, test[list(schema.sensitive)], n=gate.bootstrap.n,
                              seed=gate.bootstrap.seed, confidence=gate.bootstrap.confidence, primary=gate.primary_metric)
     difference = stats["primary"]["difference"]  # selected - unmitigated
     return {"estimate": -difference["estimate"], "low": None if difference["high"] is None else -difference["high"],
