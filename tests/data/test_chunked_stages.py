@@ -269,3 +269,47 @@ def test_the_processed_check_in_chunks_reports_what_one_run_on_the_whole_matrix_
     chunked = run_suite_in_chunks(chunks, suite)
     assert chunked == run_suite(whole, suite)
     assert chunked["failed"] == 3 and chunked["rows"] == 100  # a: missing, b: infinite, label: not 0 or 1
+
+
+@pytest.mark.parametrize("bad_rows", [[], [0], [45], [99]], ids=["clean", "bad-first-chunk", "bad-middle", "bad-last"])
+def test_the_processed_check_sends_only_chunks_holding_a_problem_to_gx_and_reports_what_gx_reports_on_all(
+        monkeypatch, bad_rows):
+    from fairgate.adapters.stages import preprocess as stage
+    from fairgate.core import validate_chunks
+    from fairgate.core.validate import processed_suite, run_suite
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(100, 3)).astype(np.float32)
+    y = rng.integers(0, 2, 100).astype(np.int8)
+    X[bad_rows, 1] = np.inf
+    checked = []
+    run_chunk = validate_chunks.SuiteFold.add
+    monkeypatch.setattr(validate_chunks.SuiteFold, "add",
+                        lambda fold, outcome, chunk: (checked.append(len(chunk)), run_chunk(fold, outcome, chunk)))
+    monkeypatch.setattr(stage, "FIRST_CHECKED_ROWS", 4)
+    names = ["a", "b", "c"]
+    summary = stage._check_processed(X, y, names, rows=10)
+    sent_to_gx = list(checked)
+
+    whole = run_suite(pd.DataFrame(X, columns=names).assign(**{stage.LABEL: y}), processed_suite(names, stage.LABEL))
+    summary["checks"] = [c for c in summary["checks"] if c["expectation"] != "no_target_leakage"]
+    assert {k: v for k, v in summary.items() if k not in ("failed", "evaluated", "success")} == \
+        {k: v for k, v in whole.items() if k not in ("failed", "evaluated", "success")}
+    assert summary["checks"][0]["kwargs"] and summary["rows"] == 100
+    # chunks: rows 0-3, then 4-13, 14-23, ...; GX saw the first and the one holding the bad row, if any
+    holding_bad = {0 if r < 4 else 1 + (r - 4) // 10 for r in bad_rows}
+    assert len(sent_to_gx) == len({0} | holding_bad)
+    assert summary["success"] == (not bad_rows)
+
+
+def test_a_chunk_cannot_be_counted_clean_for_a_check_that_needs_its_values():
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    from fairgate.core.validate import run_suite_in_chunks
+
+    frame = pd.DataFrame({"group": ["a", "b", "a", "c"]})
+    suite = gx.ExpectationSuite(name="groups", expectations=[
+        gxe.ExpectColumnUniqueValueCountToBeBetween(column="group", min_value=1, max_value=5)])
+    with pytest.raises(ValueError, match="needs every chunk's values"):
+        run_suite_in_chunks([frame[:2], frame[2:]], suite, clean=lambda chunk: True)

@@ -25,7 +25,8 @@ BASELINE = ["-S", "validate.min_rows=500", "-S", "validate.extra_columns=allow",
             "-S", "validate.null_tolerance={}", "-S", "data.encoding=utf-8"]
 LATER_OUTPUTS = {"ingest": ["data/processed", "models/candidate"], "validate": ["data/processed", "models/candidate"],
                  "drift": ["data/processed", "models/candidate"],
-                 "evaluate": ["reports/evaluate/report.json", "reports/evaluate/test_proba.npy", "reports/gate/decision.json"]}
+                 "evaluate": ["reports/evaluate/report.json", "reports/evaluate/test_proba.npy",
+                              "reports/gate/decision.json"]}
 
 
 def _run_bad(project, name: str, content, stage: str, expected: list[str], *extra: str) -> str:

@@ -6,12 +6,12 @@ import shutil
 import numpy as np
 import pytest
 
+from fairgate.adapters.infra import files
 from fairgate.adapters.model_files import load_bundle
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext
 from fairgate.adapters.stages.inputs import load_test
 from fairgate.adapters.stages.judging import evaluate_against, judge
-from fairgate.adapters.infra import files
 from fairgate.core.errors import StageError
 
 

@@ -117,8 +117,9 @@ def _given_up(ctx: StageContext, selected: ModelBundle) -> dict[str, float | Non
     test, schema = load_test(ctx)
     gate, threshold = ctx.params.gate, ctx.params.evaluate.threshold
     stats = paired_bootstrap(encode_labels(test, schema), test.scored(selected.predict_proba) >= threshold,
-                             candidate_probabilities(ctx, "mitigate") >= threshold, test[list(schema.sensitive)], n=gate.bootstrap.n,
-                             seed=gate.bootstrap.seed, confidence=gate.bootstrap.confidence, primary=gate.primary_metric)
+                             candidate_probabilities(ctx, "mitigate") >= threshold, test[list(schema.sensitive)],
+                             n=gate.bootstrap.n, seed=gate.bootstrap.seed, confidence=gate.bootstrap.confidence,
+                             primary=gate.primary_metric)
     difference = stats["primary"]["difference"]  # selected - unmitigated
     return {"estimate": -difference["estimate"], "low": None if difference["high"] is None else -difference["high"],
             "high": None if difference["low"] is None else -difference["low"]}
