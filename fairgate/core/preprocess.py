@@ -171,6 +171,21 @@ def encode_labels(frame: pd.DataFrame, schema: Schema) -> np.ndarray:
     return (frame[schema.target].astype("str") == schema.positive_label).to_numpy(dtype=np.int8)
 
 
+def column_spreads(features: np.ndarray, rows: int = 65_536) -> np.ndarray:
+    """Each column's standard deviation in float64, as ``features.std(axis=0, dtype=np.float64)`` gives it, read
+    a block of rows at a time: contiguous reads and small temporaries, where a column of a row-major matrix is
+    a strided read per value."""
+    count, width = features.shape
+    total = np.zeros(width)
+    for start in range(0, count, rows):
+        total += features[start:start + rows].sum(axis=0, dtype=np.float64)
+    mean, squares = total / max(count, 1), np.zeros(width)
+    for start in range(0, count, rows):
+        block = features[start:start + rows].astype(np.float64) - mean
+        squares += np.einsum("ij,ij->j", block, block)
+    return np.sqrt(squares / max(count, 1))
+
+
 def label_leakage(features: np.ndarray, labels: np.ndarray, names: list[str], limit: float = 0.99) -> list[str]:
     """Feature columns whose absolute correlation with the label reaches ``limit`` (a sign of leakage).
 
@@ -181,6 +196,6 @@ def label_leakage(features: np.ndarray, labels: np.ndarray, names: list[str], li
     centred_labels = (labels - labels.mean()).astype(features.dtype)
     with np.errstate(invalid="ignore", divide="ignore"):  # non-finite features are the suite's to report
         covariance = (features.T @ centred_labels).astype(np.float64) / len(labels)
-        spreads = np.array([features[:, j].std(dtype=np.float64) for j in range(features.shape[1])])
+        spreads = column_spreads(features)
         corr = covariance / (spreads * labels.std())
     return [names[i] for i in np.flatnonzero(np.nan_to_num(np.abs(corr)) >= limit)]

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgate.core.preprocess import Preprocessor, encode_labels, fit_preprocessor, label_leakage, split
+from fairgate.core.preprocess import Preprocessor, column_spreads, encode_labels, fit_preprocessor, label_leakage, split
 
 
 def test_split_is_deterministic_disjoint_and_stratified(raw, schema, params):
@@ -47,6 +47,13 @@ def test_label_encoding_and_leakage_detection(raw, schema):
     assert set(np.unique(y)) == {0, 1}
     X = np.column_stack([np.random.default_rng(0).normal(size=len(y)), y.astype(float)])
     assert label_leakage(X, y, ["noise", "copy_of_label"]) == ["copy_of_label"]
+
+
+def test_column_spreads_read_by_row_blocks_equal_numpys_standard_deviation():
+    rng = np.random.default_rng(3)
+    X = (rng.normal(size=(1000, 4)) * [1, 1e-3, 1e4, 0] + [0, 5, -2e6, 7]).astype(np.float32)
+    np.testing.assert_allclose(column_spreads(X, rows=7), X.std(axis=0, dtype=np.float64), rtol=1e-9, atol=1e-12)
+    assert np.isnan(column_spreads(np.array([[1.0, np.inf], [2.0, 0.0]]))[1])
 
 
 def test_numeric_missing_values_impute_with_train_median(schema):
