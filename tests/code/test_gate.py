@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgate.core.bootstrap import paired_bootstrap
+from fairgate.core.bootstrap import joint_groups, paired_bootstrap
 from fairgate.core.config import GateConfig
 from fairgate.core.gate import FAIL, INSUFFICIENT, PASS, decide
 
@@ -120,3 +120,18 @@ def test_bootstrap_is_seeded_and_handles_intersections():
     assert one == _stats(y, cand, champ, sens, intersectional=True)
     assert set(one["fairness"]) == {"sex", "age", "sex x age"}
     assert sum(one["group_counts"]["sex x age"].values()) == len(y)
+
+
+@pytest.mark.parametrize("features", [1, 2, 3])
+def test_joint_groups_number_rows_as_factorising_their_tuples_does(features):
+    rng = np.random.default_rng(features)
+    groups = {name: pd.Series(rng.choice(values, 500, p=weights))
+              for name, values, weights in [("sex", ["Male", "Female"], [0.6, 0.4]),
+                                            ("race", ["White", "Black", "Other"], [0.8, 0.15, 0.05]),
+                                            ("age", ["18-34", "55+"], [0.5, 0.5])][:features]}
+    tuples = pd.MultiIndex.from_arrays(list(groups.values())) if features > 1 else pd.Index(groups["sex"])
+    codes, uniques = pd.factorize(tuples)
+    expected = uniques.to_frame(index=False) if features > 1 else pd.DataFrame({0: uniques})
+    joint_codes, labels = joint_groups(groups)
+    assert np.array_equal(joint_codes, codes)
+    assert labels.to_numpy().tolist() == expected.to_numpy().tolist()
