@@ -14,7 +14,7 @@ from fairlearn.metrics import (
 from sklearn.metrics import accuracy_score
 
 from fairgate.core.config import EvaluateConfig
-from fairgate.core.evaluate import evaluate, expected_calibration_error
+from fairgate.core.evaluate import evaluate, expected_calibration_error, roc_points
 
 
 def test_perfect_scores_and_per_group_table():
@@ -61,3 +61,21 @@ def test_ece_is_zero_when_calibrated_and_large_when_not():
     y = np.array([0, 1] * 50)
     assert expected_calibration_error(y, np.full(100, 0.5), 10) == 0.0
     assert expected_calibration_error(y, np.where(y == 1, 0.0, 1.0), 10) == 1.0
+
+
+def test_the_roc_curve_is_thinned_to_what_a_plot_shows_and_every_point_left_out_is_near_a_kept_one():
+    import sklearn.metrics as skm
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 50_000)
+    proba = np.clip(rng.normal(0.35 + 0.3 * y, 0.2), 0, 1)
+    fpr, tpr, _ = skm.roc_curve(y, proba)
+    thinned = roc_points(y, proba, resolution=100)
+    assert len(fpr) > 5_000 and len(thinned) <= 2 * 101
+    kept = thinned.to_numpy()
+    assert tuple(kept[0]) == (fpr[0], tpr[0]) and tuple(kept[-1]) == (1.0, 1.0)
+    # each point of the full curve is within 1/100 of a kept point on both axes
+    nearest = np.abs(np.stack([fpr, tpr], axis=1)[:, None, :] - kept[None, :, :]).max(axis=2).min(axis=1)
+    assert nearest.max() < 1 / 100
+    small = roc_points(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+    assert len(small) == len(skm.roc_curve(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))[0])
