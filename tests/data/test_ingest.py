@@ -45,3 +45,22 @@ def test_empty_file_is_a_clear_error(tmp_path: Path):
 def test_drop_removes_columns(tmp_path: Path):
     (tmp_path / "adult.csv").write_text(CENSUS_LIKE)
     assert "age" not in load(_cfg("adult.csv", drop=["age"]), tmp_path).columns
+
+
+def test_categorical_columns_normalise_as_the_same_columns_held_as_text():
+    import numpy as np
+
+    from fairgate.core.ingest import normalise
+
+    codes = np.random.default_rng(0).integers(-1, 4, 300)  # -1: missing
+    frame = pd.DataFrame({
+        "workclass": pd.Categorical.from_codes(codes, categories=[" Private", "?", "State-gov ", "nan"]),
+        "race": pd.Categorical.from_codes(codes, categories=pd.Index(["White", " Black", "Other", ""], dtype=object)),
+        "grade": pd.Categorical.from_codes(codes, categories=[1, 2, 3, 40]),  # pandas writes these as "2.0"
+        "income": pd.Categorical.from_codes(np.abs(codes) % 2, categories=[">50K.", "<=50K"]),
+    }, index=range(7, 307))
+    params = build_params({"data": {"target": "income", "positive_label": ">50K", "sensitive": ["race"],
+                                    "label_map": {">50K.": ">50K"}, "na_values": ["?"]}})
+    as_text = frame.astype("str")
+    assert as_text["grade"].dropna().str.endswith(".0").all()
+    pd.testing.assert_frame_equal(normalise(frame, params.data), normalise(as_text, params.data))
