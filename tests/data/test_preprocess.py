@@ -2,7 +2,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgate.core.preprocess import Preprocessor, column_spreads, encode_labels, fit_preprocessor, label_leakage, split
+from fairgate.core.preprocess import (
+    Preprocessor,
+    column_spreads,
+    encode_labels,
+    fit_preprocessor,
+    label_leakage,
+    split,
+    stratum_order,
+)
 
 
 def test_split_is_deterministic_disjoint_and_stratified(raw, schema, params):
@@ -108,3 +116,10 @@ def test_wide_categoricals_encode_with_a_bounded_width(levels):
     assert encoded.shape[1] > 127, "offsets beyond int8, where the encoder once overflowed"
     assert (encoded[:, 1:1 + len(prep.categories["city"])].sum(axis=1) == 1).all(), "every row in exactly one column"
 
+
+
+def test_stratum_order_is_lexsorts_order_ties_included():
+    rng = np.random.default_rng(4)
+    stratum = rng.integers(0, 5, 2000)
+    draw = rng.integers(0, 50, 2000) / 50  # many ties, broken by position
+    assert np.array_equal(stratum_order(stratum, draw), np.lexsort((draw, stratum)))
