@@ -44,8 +44,14 @@ def sweep(seeds: Annotated[str, typer.Option(help="seeds to train: 1,2,3 or a ra
     if task_runner not in ("threads", "dask"):
         raise fail(ValueError(f"--task-runner '{task_runner}': use threads or dask"), 2)
     threads = max(1, (os.cpu_count() or 1) // min(workers, len(chosen)))
-    with workspace_lock(root, "`fairgate sweep`"):
+    from fairgate.adapters.infra.prefect_api import RunServer
+
+    # Our own local server, as `fairgate run` has: Prefect's built-in one gives up after 20 s, which a first
+    # start (its database created) can take on a slow machine.
+    with workspace_lock(root, "`fairgate sweep`"), RunServer(root) as server:
         os.chdir(root)
+        server.start()
+        server.wait_ready()
         from flows.sweep import sweep as sweep_flow
         from flows.sweep import task_runner as make_runner
 
