@@ -212,6 +212,7 @@ import os, tempfile, time
 from pathlib import Path
 import mlflow
 from fairgate.core.bundle import ModelBundle
+from fairgate.adapters.model_files import save_bundle
 from fairgate.core.config import build_params
 from fairgate.core.contract import resolve_schema
 from fairgate.adapters.source import load
@@ -225,7 +226,7 @@ p = build_params({"data": {"synthetic": {"rows": 2000}}, "train": {"epochs": 1}}
 raw = load(p.data, root); schema = resolve_schema(p.data, list(raw.columns), raw.dtypes)
 prep = fit_preprocessor(raw, schema); X, y = prep.transform(raw), encode_labels(raw, schema)
 backend = load_backend("torch"); model = backend.fit(X, y, X, y, p.train).model
-ModelBundle(prep, model, "torch").save(root / "b", n_features=X.shape[1], cfg=p.train)
+save_bundle(ModelBundle(prep, model, "torch"), root / "b", n_features=X.shape[1], cfg=p.train)
 example = raw[prep.numeric + prep.categorical].head(5)
 with mlflow.start_run():
     log_bundle(root / "b", example, backend.pip_requirements())  # warm-up
