@@ -213,6 +213,7 @@ from pathlib import Path
 import mlflow
 from fairgate.core.bundle import ModelBundle
 from fairgate.adapters.model_files import save_bundle
+from fairgate.adapters.backends import backend_files
 from fairgate.core.config import build_params
 from fairgate.core.contract import resolve_schema
 from fairgate.adapters.source import load
@@ -229,8 +230,8 @@ backend = load_backend("torch"); model = backend.fit(X, y, X, y, p.train).model
 save_bundle(ModelBundle(prep, model, "torch"), root / "b", n_features=X.shape[1], cfg=p.train)
 example = raw[prep.numeric + prep.categorical].head(5)
 with mlflow.start_run():
-    log_bundle(root / "b", example, backend.pip_requirements())  # warm-up
-    t = time.perf_counter(); log_bundle(root / "b", example, backend.pip_requirements())
+    log_bundle(root / "b", example, backend_files("torch").pip_requirements())  # warm-up
+    t = time.perf_counter(); log_bundle(root / "b", example, backend_files("torch").pip_requirements())
     print(time.perf_counter() - t)
 """
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
