@@ -229,9 +229,10 @@ prep = fit_preprocessor(raw, schema); X, y = prep.transform(raw), encode_labels(
 backend = load_backend("torch"); model = backend.fit(X, y, X, y, p.train).model
 save_bundle(ModelBundle(prep, model, "torch"), root / "b", n_features=X.shape[1], cfg=p.train)
 example = raw[prep.numeric + prep.categorical].head(5)
+requirements = backend_files("torch").pip_requirements()
 with mlflow.start_run():
-    log_bundle(root / "b", example, backend_files("torch").pip_requirements())  # warm-up
-    t = time.perf_counter(); log_bundle(root / "b", example, backend_files("torch").pip_requirements())
+    log_bundle(root / "b", example, requirements)  # warm-up
+    t = time.perf_counter(); log_bundle(root / "b", example, requirements)
     print(time.perf_counter() - t)
 """
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
