@@ -189,10 +189,12 @@ def scale(rows: int) -> dict:
 
 def gx_rows_per_s(rows: int) -> float:
     from fairgate.adapters import source
+    from fairgate.adapters.infra.memory import freeze_what_exists
     from fairgate.core import validate
     from fairgate.core.config import build_params
     from fairgate.core.contract import resolve_schema
 
+    freeze_what_exists()  # as a run does once its imports are done
     params = build_params({"data": {"synthetic": {"rows": rows}, "label_values": [">50K", "<=50K"]},
                           "validate": {"ranges": {"hours_per_week": [1, 99], "education_num": [1, 16]}}})
     raw = source.load(params.data, REPO)

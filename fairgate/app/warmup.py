@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 from fairgate.adapters.infra import timing
+from fairgate.adapters.infra.memory import freeze_what_exists
 from fairgate.adapters.infra.prefect_api import RunServer
 from fairgate.core.config import Params
 
@@ -48,5 +49,6 @@ def warm_up(params: Params, stale: list[str], server: RunServer) -> None:
     server.start()
     for module in modules_for(stale, params):
         importlib.import_module(module)
+    freeze_what_exists()
     with timing.spent("prefect_wait"):
         server.wait_ready()

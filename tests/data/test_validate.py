@@ -164,15 +164,31 @@ def test_the_batch_suite_checks_the_inputs_without_the_label(raw, schema, params
     assert ("expect_column_values_to_be_in_type_list", "hours_per_week") in _failed(summary)
 
 
+@pytest.fixture
+def imports_frozen():
+    """What a run does once its imports are done (``memory.freeze_what_exists``), undone for the other tests."""
+    import gc
+
+    from fairgate.adapters.infra.memory import freeze_what_exists
+
+    freeze_what_exists()
+    yield
+    gc.unfreeze()
+
+
+@pytest.mark.parametrize("frozen", [False, True])
 @pytest.mark.parametrize("with_docs", [False, True])
-def test_a_validated_frame_is_not_kept_alive_by_gx(raw, schema, params, tmp_path, monkeypatch, with_docs):
+def test_a_validated_frame_is_not_kept_alive_by_gx(raw, schema, params, tmp_path, monkeypatch, request, with_docs,
+                                                    frozen):
     """GX's global context held the last validated frame in reference cycles: at 10M rows that was a second
-    snapshot in memory for the rest of the run."""
+    snapshot in memory for the rest of the run. With the imports frozen, as in a run, it still goes."""
     import weakref
 
     from fairgate.adapters import gx_files
     from fairgate.core import validate
 
+    if frozen:
+        request.getfixturevalue("imports_frozen")
     monkeypatch.setattr(validate, "LARGE_FRAME_CELLS", 0)
     suite = validate.raw_suite(schema, params.validate_cfg)
     if with_docs:  # the chunks it reads from the file
@@ -194,3 +210,15 @@ def test_a_validated_frame_is_not_kept_alive_by_gx(raw, schema, params, tmp_path
         del frame
     assert summary["success"]
     assert all(ref() is None for ref in alive)
+
+
+def test_gx_does_not_hash_the_frame_it_validates(raw, schema, params):
+    """GX fingerprints a frame under 1 GB by hashing every value, a tenth of a validation run, for a batch
+    marker nothing reads."""
+    from fairgate.core.validate import prepared, raw_suite
+
+    definition = prepared(raw_suite(schema, params.validate_cfg))[1]
+    outcome = definition.run(batch_parameters={"dataframe": raw})
+    assert outcome.success
+    assert "ge_load_time" in outcome.meta["batch_markers"]  # the markers GX keeps
+    assert "pandas_data_fingerprint" not in outcome.meta["batch_markers"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 FALLBACK = 2 << 30  # where the OS does not say
@@ -33,3 +34,15 @@ def release_unused() -> None:
         sys.modules["pyarrow"].default_memory_pool().release_unused()
     with contextlib.suppress(OSError, AttributeError):  # not glibc
         ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def freeze_what_exists() -> None:
+    """Put every object alive now (imported modules, their caches, the run's settings) beyond the garbage
+    collector, so a later full collection walks only what was made since.
+
+    Call it once the imports a run needs are done and before any data is read. A full collection walks every
+    tracked object: about 0.15 s with GX, pandas and Prefect imported, more with torch or TensorFlow, paid
+    each time a validation lets go of a large frame (``core.validate.let_go_of``) and by Python's own full
+    collections. Frozen objects are still freed by reference counting; only cycles among them would stay.
+    """
+    gc.freeze()

@@ -85,9 +85,14 @@ def stage(name: Annotated[str, typer.Argument(help=f"one of: {', '.join(STAGES)}
         raise fail(ValueError(f"unknown stage '{name}'; stages are: {', '.join(STAGES)}"), 2)
     root = project_root()
     params = load_or_exit(root / PARAMS)
+    import importlib
+
+    from fairgate.adapters.infra.memory import freeze_what_exists
     from fairgate.adapters.stages.context import StageContext
     from fairgate.app.orchestrate import run_stage
 
+    importlib.import_module(f"fairgate.adapters.stages.{name}")
+    freeze_what_exists()  # the imports, before any data is read
     ctx = StageContext.from_env(root, params)
     try:
         with workspace_lock(root, f"`fairgate stage {name}` (run by `dvc repro`?)"):
