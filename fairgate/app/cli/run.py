@@ -91,8 +91,6 @@ def stage(name: Annotated[str, typer.Argument(help=f"one of: {', '.join(STAGES)}
     from fairgate.adapters.stages.context import StageContext
     from fairgate.app.orchestrate import run_stage
 
-    importlib.import_module(f"fairgate.adapters.stages.{name}")
-    freeze_what_exists()  # the imports, before any data is read
     ctx = StageContext.from_env(root, params)
     try:
         with workspace_lock(root, f"`fairgate stage {name}` (run by `dvc repro`?)"):
@@ -100,6 +98,10 @@ def stage(name: Annotated[str, typer.Argument(help=f"one of: {', '.join(STAGES)}
                 from fairgate.adapters.stages.ingest import warn_if_outside
 
                 warn_if_outside(ctx)
+            # imported under the lock (importing first left the workspace free for seconds while dvc already
+            # reported the stage running), then frozen before any data is read
+            importlib.import_module(f"fairgate.adapters.stages.{name}")
+            freeze_what_exists()
             run_stage(ctx, name)
     except StageError as exc:
         raise fail(exc) from None
