@@ -72,8 +72,9 @@ def measure(framework: str, rows: int, epochs: int) -> dict[str, float]:
     backend = load_backend(framework)
     # one short pass of each loop first: the first optimizer step in a process pays one-time costs (torch
     # imports its compiler stack, about 1.5 s), which would land on whichever loop ran first
-    backend.fit(X[:4096], y[:4096], Xv[:512], yv[:512], TrainConfig(epochs=1, patience=2, device="cpu"))
-    naive(X[:4096], y[:4096], TrainConfig(epochs=1, device="cpu"))
+    warm = cfg.model_copy(update={"epochs": 1, "patience": 2})
+    backend.fit(X[:4096], y[:4096], Xv[:512], yv[:512], warm)
+    naive(X[:4096], y[:4096], warm)
     ours = backend.fit(X, y, Xv, yv, cfg).samples_per_s
     reference = naive(X, y, cfg)
     return {"ours": round(ours, 1), "naive": round(reference, 1), "ratio": round(ours / reference, 2)}
