@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -18,7 +18,7 @@ def _pyplot():
 
 
 def roc_figure(points: pd.DataFrame, auc: float) -> Any:
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.plot(points["fpr"], points["tpr"], label=f"model (AUC {auc:.3f})")
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
@@ -29,7 +29,7 @@ def roc_figure(points: pd.DataFrame, auc: float) -> Any:
 
 
 def calibration_figure(points: pd.DataFrame, ece: float) -> Any:
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect")
     ax.plot(points["predicted"], points["observed"], marker="o", label=f"model (ECE {ece:.3f})")
@@ -41,7 +41,7 @@ def calibration_figure(points: pd.DataFrame, ece: float) -> Any:
 
 def group_figure(feature: str, fairness: dict[str, Any]) -> Any:
     """Selection rate, TPR and FPR side by side for each group of one sensitive feature."""
-    plt = _pyplot()
+    plt = pyplot()
     groups = pd.DataFrame(fairness["groups"]).T[["selection_rate", "tpr", "fpr"]]
     fig, ax = plt.subplots(figsize=(6, 4))
     groups.plot.bar(ax=ax, rot=0)
@@ -74,7 +74,7 @@ def _error_bar(interval: dict[str, Any]) -> list[list[float]]:
 
 def frontier_figure(points: list[dict[str, Any]], selected: str) -> Any:
     """The primary metric against each fairness gap, one panel per gap, every point with its two CIs."""
-    plt = _pyplot()
+    plt = pyplot()
     gaps = sorted({g for p in points for g in p["gaps"]}) or ["(no fairness checks)"]
     fig, axes = plt.subplots(1, len(gaps), figsize=(4.5 * len(gaps), 4.2), squeeze=False)
     for ax, gap in zip(axes[0], gaps, strict=True):

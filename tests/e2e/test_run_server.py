@@ -47,7 +47,7 @@ def test_the_server_stops_even_when_draining_prefect_queues_fails(tmp_path, monk
 
     monkeypatch.delenv(API_ENV, raising=False)
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect-home"))
-    monkeypatch.setattr(prefect_api, "_send_queued_logs_and_events", broken)  # a fault we cannot cause for real
+    monkeypatch.setattr(prefect_api, "send_queued_logs_and_events", broken)  # a fault we cannot cause for real
     with pytest.raises(RuntimeError, match="drain failed"), RunServer(tmp_path) as server:
         server.start()
         server.wait_ready()

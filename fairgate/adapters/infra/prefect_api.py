@@ -104,7 +104,7 @@ class RunServer:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not cut the shutdown short
         try:
             if self.process.poll() is None:
-                _send_queued_logs_and_events()
+                send_queued_logs_and_events()
         finally:  # whatever draining did, the server must not outlive the run
             os.environ.pop(API_ENV, None)
             processes.stop(self.process.pid, poll_s=0.05)
@@ -125,7 +125,7 @@ def crash_flow_runs(flow_run_ids: list[str], message: str) -> None:
                 log.warning("marked Prefect flow run %s CRASHED: %s", flow_run_id, message)
 
 
-def _send_queued_logs_and_events() -> None:
+def send_queued_logs_and_events() -> None:
     """Prefect ships logs and events from background queues; drain them while the server still listens."""
     if "prefect" not in sys.modules:
         return

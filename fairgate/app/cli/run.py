@@ -43,6 +43,7 @@ def run(
     setup_logging(verbose)
     root = project_root()
     overrides = list(set_ or [])
+    _run_warm_if_served(root, params, overrides, verbose)
     checked = load_or_exit(params or root / PARAMS, overrides)
     try:
         run_service.preflight(root, checked)
@@ -61,6 +62,39 @@ def run(
         err.print(INTERRUPTED)
         raise typer.Exit(130) from None
     _print_outcome(root, spent)
+
+
+def _run_warm_if_served(root: Path, params: Path | None, overrides: list[str], verbose: bool) -> None:
+    """Hand the run to the project's `fairgate warm` when one serves it; exit with the run's code."""
+    from fairgate.app import warm_worker
+
+    argv = ["run", *(["--params", str(params.resolve())] if params else []),
+            *[arg for override in overrides for arg in ("--set", override)], *(["--verbose"] if verbose else [])]
+    try:
+        code = warm_worker.delegate(root, argv)
+    except StageError as exc:
+        raise fail(exc) from None
+    if code is not None:
+        raise typer.Exit(code)
+
+
+@app.command()
+def warm(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    """Keep this project's runs warm until Ctrl+C: `fairgate run` then starts in a process that has already
+    imported its libraries, beside a Prefect server that is already up."""
+    setup_logging(verbose)
+    root = project_root()
+    from fairgate.app import warm_worker
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    err.print(f"fairgate warm: serving `fairgate run` in {root}; stop with Ctrl+C")
+    try:
+        warm_worker.supervise(root)
+    except StageError as exc:
+        raise fail(exc) from None
+    except KeyboardInterrupt:
+        pass
+    err.print("fairgate warm: stopped")
 
 
 def _print_outcome(root: Path, spent: dict) -> None:

@@ -1,0 +1,287 @@
+"""`fairgate warm`: a long-lived process that keeps this project's runs warm, and the `fairgate run` side of it.
+
+A cold `fairgate run` spends most of its fixed cost before any stage works: importing MLflow, Prefect, DVC,
+Great Expectations and torch, and booting Prefect's local server. `fairgate warm` pays both once: it keeps
+a Prefect server up and one standby process that has imported everything a run needs. `fairgate run` in the
+project hands its streams and arguments to the standby over a Unix socket, and the standby runs the very
+same command (the same code, the same checks, the same output) in its own process, then exits; the
+supervisor starts the next standby at once. A run never shares a process with another run.
+
+A standby declines a run whose environment differs in what libraries read when imported (PREFECT_*,
+MLFLOW_*, ...), from another Python, or after fairgate's code or the installed packages changed (then it
+restarts); the run then goes on cold, as without the worker, and says why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from fairgate.adapters.infra import warm_socket
+from fairgate.adapters.infra.prefect_api import API_ENV
+from fairgate.core.errors import StageError
+
+log = logging.getLogger("fairgate.warm")
+# Environment variables libraries read once, at import: a standby imported with other values cannot serve.
+READ_AT_IMPORT = ("PREFECT_", "MLFLOW_", "FAIRGATE_", "PYTHON", "TF_", "CUDA_", "OMP_", "MKL_", "TORCH",
+                  "GX_", "LD_", "HOME", "VIRTUAL_ENV")
+# Besides what a cold run's warm-up imports: what a run went on importing lazily, from a profile of one.
+EXTRA_MODULES = ("flows.pipeline", "fairgate.app.cli", "fairgate.app.summary", "fairgate.adapters.infra.dag",
+                 "fairgate.adapters.infra.pyfunc", "dvc.repo", "dvc.scm", "git", "mlflow.store.tracking.sqlalchemy_store",
+                 "alembic.config", "prefect.flow_engine", "anyio._backends._asyncio", "tabulate")
+FIRST_STEP_IMPORTS = {"torch": ("torch._dynamo",), "tensorflow": ()}  # torch's optimizer imports it on its first step
+# -P: the project directory (which may hold a copy of fairgate itself) must not shadow the installed package
+STANDBY = "from fairgate.app.warm_worker import standby_main; standby_main()"
+QUICK_FAILURE_S = 60.0
+FAILURES_BEFORE_GIVING_UP = 3
+serving = False  # True inside a standby's run: its `fairgate run` must not hand itself to the worker
+
+
+# --- the `fairgate run` side ---------------------------------------------------------------------------
+
+def delegate(root: Path, argv: list[str]) -> int | None:
+    """Run ``argv`` (a `fairgate` command line) in the project's warm worker; its exit code, or None when
+    no worker serves this project or it declined (then the caller runs the command itself)."""
+    connection = None if serving else warm_socket.connect(root)
+    if connection is None:
+        return None
+    with connection:
+        try:
+            warm_socket.send_request(connection, {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ),
+                                                  "executable": sys.executable, "root": str(root)})
+            answers = warm_socket.replies(connection)
+            taken = next(answers, None)
+        except OSError:
+            taken = None
+        if taken is None or "declined" in taken:
+            log.info("the warm worker %s; running cold, in this process",
+                     f"declined this run: {taken['declined']}" if taken else "went away before taking this run")
+            return None
+        log.info("running in the warm worker (process %d)", taken["pid"])
+        return _wait_for_exit(answers, taken["pid"])
+
+
+def _wait_for_exit(answers, pid: int) -> int:
+    """The run's exit code; Ctrl+C and SIGTERM here reach the run, as they would a run in this process."""
+    def forward(signum: int, _frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+    previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        ended = next(answers, None)
+    except OSError:
+        ended = None
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if ended is None:
+        raise StageError("run", f"the warm worker's run process ({pid}) ended without reporting how: it was killed",
+                         "run `fairgate run` again: finished stages are not redone")
+    return int(ended["exit"])
+
+
+# --- the supervisor: `fairgate warm` ---------------------------------------------------------------------
+
+def supervise(root: Path) -> None:
+    """Block, keeping a Prefect server and one warm standby for ``root``, until interrupted."""
+    from fairgate.adapters.infra.prefect_api import prefect_api
+    from fairgate.adapters.infra.processes import free_port
+
+    existing = warm_socket.connect(root)
+    if existing is not None:
+        existing.close()
+        raise StageError("warm", f"a `fairgate warm` already serves {root}",
+                         "use it (`fairgate run` starts there), or stop it first (Ctrl+C in its terminal)")
+    os.chdir(root)  # the socket's address may be relative to the project
+    path = root / warm_socket.SOCKET
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(warm_socket.address(root))
+        os.chmod(path, 0o600)
+        listener.listen(8)
+        with prefect_api(root, free_port()) as api:
+            _keep_a_standby(root, listener, os.environ | {API_ENV: api})
+    finally:
+        listener.close()
+        path.unlink(missing_ok=True)
+
+
+def _keep_a_standby(root: Path, listener: socket.socket, env: dict[str, str]) -> None:
+    quick_failures = 0
+    while True:
+        started = time.monotonic()
+        # Its own session: Ctrl+C in this terminal stops the supervisor, which then stops the standby (letting
+        # a run it serves end cleanly); Ctrl+C in the terminal of the `fairgate run` it serves is forwarded.
+        standby = subprocess.Popen([sys.executable, "-P", "-c", STANDBY, str(listener.fileno())], cwd=root, env=env,
+                                   pass_fds=(listener.fileno(),), start_new_session=True)
+        try:
+            code = standby.wait()
+        except BaseException:
+            _stop(standby)
+            raise
+        if code == 0 or time.monotonic() - started > QUICK_FAILURE_S:
+            quick_failures = 0
+            continue
+        quick_failures += 1
+        if quick_failures >= FAILURES_BEFORE_GIVING_UP:
+            raise StageError("warm", f"the standby process exited with code {code} while starting, "
+                             f"{FAILURES_BEFORE_GIVING_UP} times in a row",
+                             "run `fairgate run` to see the error, fix it, then start `fairgate warm` again")
+
+
+def _stop(standby: subprocess.Popen) -> None:
+    """SIGTERM: an idle standby stops, a run it serves ends as on `kill` (recorded, nothing promoted)."""
+    if standby.poll() is None:
+        standby.send_signal(signal.SIGTERM)
+    try:
+        standby.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        standby.kill()
+        standby.wait()
+
+
+# --- the standby -----------------------------------------------------------------------------------------
+
+def standby_main() -> None:
+    """Import what a run needs, then serve exactly one `fairgate run` from the inherited listening socket."""
+    listener = socket.socket(fileno=int(sys.argv[1]))
+    root = Path.cwd()
+    # As in a terminal's command, whatever the supervisor inherited (a shell's background job ignores SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    from fairgate.app.cli.common import setup_logging
+
+    setup_logging()  # the environment a run sets before it imports, so that the libraries see the same
+    try:
+        started, baseline = time.perf_counter(), dict(os.environ)
+        warm_up(root)
+        set_by_imports = {key: value for key, value in os.environ.items() if baseline.get(key) != value}
+        fingerprint = code_fingerprint()
+        log.info("warm in %.1f s: `fairgate run` in %s now starts here", time.perf_counter() - started, root)
+        while True:
+            connection, _ = listener.accept()
+            with connection:
+                if _answer(connection, root, baseline, fingerprint, set_by_imports):
+                    return
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def warm_up(root: Path) -> None:
+    from fairgate.adapters.infra.memory import freeze_what_exists
+    from fairgate.adapters.params_file import load_params
+    from fairgate.adapters.stages import STAGES
+    from fairgate.app.warmup import modules_for
+    from fairgate.core.config import ConfigError, Params
+    from fairgate.core.plots import pyplot
+
+    try:
+        params = load_params(root / "params.yaml")
+    except ConfigError:
+        params = Params()  # the run itself will say what is wrong; warm what the defaults need
+    for module in (*modules_for(list(STAGES), params), *EXTRA_MODULES,
+                   *FIRST_STEP_IMPORTS[params.train.framework]):
+        importlib.import_module(module)
+    pyplot()
+    freeze_what_exists()
+
+
+def _answer(connection: socket.socket, root: Path, baseline: dict[str, str], fingerprint: str,
+            set_by_imports: dict[str, str]) -> bool:
+    """Serve or decline one connection; True when this standby is done (it ran a run, or must restart)."""
+    received = warm_socket.receive_request(connection) if warm_socket.same_user(connection) else None
+    if received is None:
+        return False  # a probe (`fairgate warm` checking for a running worker), or a stranger
+    request, streams = received
+    why, restart = declined(request, root, baseline, fingerprint)
+    if why:
+        for fd in streams:
+            os.close(fd)
+        _tell(connection, {"declined": why})
+        return restart
+    _tell(connection, {"pid": os.getpid()})
+    _tell(connection, {"exit": serve(request, streams, set_by_imports)})
+    return True
+
+
+def _tell(connection: socket.socket, message: dict) -> None:
+    with contextlib.suppress(OSError):  # the `fairgate run` that asked was stopped; nothing waits for the answer
+        warm_socket.send_line(connection, message)
+
+
+def declined(request: dict, root: Path, baseline: dict[str, str], fingerprint: str) -> tuple[str | None, bool]:
+    """Why this standby cannot serve ``request`` (None when it can), and whether it must restart."""
+    if request["executable"] != sys.executable:
+        return f"it runs {sys.executable}, this command {request['executable']}", False
+    if Path(request["root"]) != root:
+        return f"it serves {root}, not {request['root']}", False
+    env = request["env"]
+    changed = sorted(key for key in {*baseline, *env} if key.startswith(READ_AT_IMPORT) and key != API_ENV
+                     and baseline.get(key) != env.get(key))
+    if changed:
+        return (f"the environment differs in {', '.join(changed)}, which libraries read when imported "
+                "(start `fairgate warm` from this shell to serve it)", False)
+    if env.get(API_ENV) not in (None, baseline.get(API_ENV)):
+        return f"{API_ENV} names another Prefect server than the worker's", False
+    if code_fingerprint() != fingerprint:
+        return "fairgate's code or the installed packages changed since it started; it restarts", True
+    return None, False
+
+
+def code_fingerprint() -> str:
+    """Changes when a source file of fairgate, its flows or tasks, or the set of installed packages changes."""
+    digest = hashlib.sha1()
+    for package in ("fairgate", "flows", "tasks"):
+        for path in sorted(Path(importlib.import_module(package).__file__).parent.rglob("*.py")):
+            stat = path.stat()
+            digest.update(f"{path}:{stat.st_mtime_ns}:{stat.st_size}\n".encode())
+    for entry in sys.path:
+        if entry and os.path.isdir(entry):  # installing or removing a package changes its directory's entries
+            digest.update(f"{entry}:{os.stat(entry).st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def serve(request: dict, streams: list[int], set_by_imports: dict[str, str]) -> int:
+    """Run the client's command line in this process, writing to its streams; its exit code.
+
+    The environment is the client's, plus what the imports set in ours (as they would in a cold run)."""
+    global serving
+    serving = True
+    for target, fd in zip(warm_socket.STANDARD_STREAMS, streams, strict=True):
+        os.dup2(fd, target)
+        os.close(fd)
+    sys.stdout.reconfigure(line_buffering=sys.stdout.isatty())
+    api = os.environ[API_ENV]
+    os.environ.clear()
+    os.environ.update(request["env"] | set_by_imports)
+    os.environ.setdefault(API_ENV, api)
+    os.chdir(request["cwd"])
+    from fairgate.adapters.infra.prefect_api import send_queued_logs_and_events
+    from fairgate.app.cli import app
+
+    try:
+        app(args=request["argv"], prog_name="fairgate")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+    except BaseException:  # as Python would for a cold run: the traceback, exit code 1
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        send_queued_logs_and_events()  # while the worker's Prefect server still listens
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return code

@@ -1,0 +1,159 @@
+"""`fairgate warm`: `fairgate run` handed to a process that has imported everything, with the same outcome."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.project import BIN, SMALL, Project, make_project
+
+pytestmark = pytest.mark.e2e
+SERVED = "running in the warm worker"
+
+
+class Worker:
+    def __init__(self, project: Project, log: Path) -> None:
+        self.project, self.log = project, log
+        self.process = subprocess.Popen([str(BIN / "fairgate"), "warm"], cwd=project.root, env=project.env,
+                                        stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+                                        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+    def wait_warm(self, standbys: int = 1, timeout_s: float = 180.0) -> None:
+        """Until the ``standbys``-th standby since the start has imported everything."""
+        deadline = time.monotonic() + timeout_s
+        while self.log.read_text().count("warm in") < standbys:
+            assert self.process.poll() is None, self.log.read_text()[-3000:]
+            assert time.monotonic() < deadline, f"no warm standby after {timeout_s:.0f} s:\n{self.log.read_text()}"
+            time.sleep(0.2)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)  # Ctrl+C in its terminal
+        return self.process.wait(timeout=90)
+
+
+@pytest.fixture(scope="module")
+def warm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Project, Worker, subprocess.CompletedProcess]]:
+    """A project served by `fairgate warm`, and the first `fairgate run` it served."""
+    project = make_project(tmp_path_factory.mktemp("warm"), tmp_path_factory.mktemp("prefect-home"))
+    worker = Worker(project, tmp_path_factory.mktemp("logs") / "warm.log")
+    try:
+        worker.wait_warm()
+        first = project.fairgate("run", *SMALL)
+        yield project, worker, first
+    finally:
+        worker.stop()
+
+
+def test_a_served_run_does_the_whole_pipeline_and_promotes(warm):
+    project, _, first = warm
+    assert SERVED in first.stderr, first.stderr[:2000]
+    assert "Gate: PASS" in first.stdout and "promoted to champion" in first.stdout, first.stdout
+    assert project.champion() == "1"
+    spent = json.loads((project.root / ".fairgate" / "last_run.json").read_text())
+    assert all(spent["stages_run"].values()), spent
+    assert "train: running" in first.stderr and "promote: version 1" in first.stderr
+
+
+def test_a_served_run_gives_the_same_model_as_a_cold_run(warm, tmp_path_factory):
+    served, _, _ = warm
+    cold = make_project(tmp_path_factory.mktemp("cold"), tmp_path_factory.mktemp("prefect-home-cold"))
+    done = cold.fairgate("run", *SMALL)
+    assert SERVED not in done.stderr
+    report = "reports/evaluate/report.json"
+    assert json.loads((cold.root / report).read_text()) == json.loads((served.root / report).read_text())
+    assert _output_hashes(cold.root) == _output_hashes(served.root)
+
+
+def test_the_next_standby_serves_the_next_run(warm):
+    project, worker, _ = warm
+    worker.wait_warm(standbys=2)
+    again = project.fairgate("run", *SMALL)
+    assert SERVED in again.stderr and "nothing to do" in again.stderr, again.stderr[-2000:]
+
+
+def test_a_mistake_fails_the_same_way_through_the_worker(warm):
+    project, worker, _ = warm
+    worker.wait_warm(standbys=2)
+    done = project.fairgate("run", *SMALL, "-S", "train.epochs=0", check=False)
+    assert done.returncode == 2, done.stderr
+    assert "train.epochs" in done.stderr and "Traceback" not in done.stderr
+    assert project.champion() == "1"
+
+
+def test_a_run_from_another_environment_runs_cold_and_says_why(warm):
+    project, _, _ = warm
+    env = project.env | {"PREFECT_LOGGING_LEVEL": "DEBUG"}
+    done = subprocess.run([str(BIN / "fairgate"), "run", *SMALL], cwd=project.root, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "declined this run: the environment differs in PREFECT_LOGGING_LEVEL" in " ".join(done.stderr.split())
+    assert SERVED not in done.stderr
+
+
+def test_ctrl_c_reaches_the_served_run(warm, tmp_path):
+    project, worker, _ = warm
+    worker.wait_warm(standbys=2)
+    log = tmp_path / "run.log"
+    slow = [*SMALL, "-S", "train.epochs=400", "-S", "train.patience=400", "-S", "train.batch_size=32",
+            "-S", "train.seed=5"]
+    victim = subprocess.Popen([str(BIN / "fairgate"), "run", *slow], cwd=project.root, env=project.env,
+                              stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 180
+    while "epoch 2 " not in log.read_text():
+        assert victim.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.2)
+    os.killpg(victim.pid, signal.SIGINT)
+    assert victim.wait(timeout=60) == 130
+    output = log.read_text()
+    assert SERVED in output and "interrupted" in output and "Traceback" not in output, output[-3000:]
+    client = project.client()
+    experiment = client.get_experiment_by_name("fairgate").experiment_id
+    assert not client.search_runs([experiment], "attributes.status = 'RUNNING'")
+    assert project.champion() == "1"
+
+
+def test_stopping_the_worker_leaves_nothing_running(tmp_path_factory, tmp_path):
+    project = make_project(tmp_path_factory.mktemp("warm-stop"), tmp_path_factory.mktemp("prefect-home"))
+    worker = Worker(project, tmp_path / "warm.log")
+    worker.wait_warm()
+    standby = next(int(pid.name) for pid in Path("/proc").iterdir() if pid.name.isdigit()
+                   and b"standby_main" in _cmdline(pid))
+    assert worker.stop() == 0
+    assert "fairgate warm: stopped" in worker.log.read_text()
+    assert not (project.root / ".fairgate" / "worker.sock").exists()
+    assert not Path(f"/proc/{standby}").exists() or b"standby_main" not in _cmdline(Path(f"/proc/{standby}"))
+    done = project.fairgate("run", *SMALL, "-S", "validate.min_rows=999999999", check=False)
+    assert SERVED not in done.stderr and "declined" not in done.stderr  # no worker: a cold run, as always
+
+
+# Outputs that name the run's MLflow run ids, or the time and speed of this run: they differ between any two runs.
+NAMES_THE_RUN = {"reports/validate/data_docs", "models/run.json", "reports/train/metrics.json", "reports/gate/card.md",
+                 "reports/gate/card.json", "reports/mitigate/selection.json", "reports/mitigate/card.md",
+                 "reports/mitigate/card.json"}
+
+
+def _output_hashes(root: Path) -> dict[str, str]:
+    """Every other output dvc.lock records (the snapshot, the matrices, the model, the scores...), by its hash."""
+    import yaml
+
+    lock = yaml.safe_load((root / "dvc.lock").read_text())
+    hashes = {out["path"]: out["md5"] for stage in lock["stages"].values() for out in stage.get("outs", [])
+              if out["path"] not in NAMES_THE_RUN}
+    assert {"data/raw.parquet", "data/processed", "models/candidate", "reports/evaluate/test_proba.npy"} <= set(hashes)
+    return hashes
+
+
+def _cmdline(proc: Path) -> bytes:
+    try:
+        return (proc / "cmdline").read_bytes()
+    except OSError:
+        return b""
