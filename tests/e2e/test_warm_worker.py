@@ -76,7 +76,7 @@ def test_the_next_standby_serves_the_next_run(warm):
     project, worker, _ = warm
     worker.wait_warm(standbys=2)
     again = project.fairgate("run", *SMALL)
-    assert SERVED in again.stderr and "nothing to do" in again.stderr, again.stderr[-2000:]
+    assert SERVED in again.stderr, again.stderr[-2000:]
 
 
 def test_a_mistake_fails_the_same_way_through_the_worker(warm):
@@ -125,12 +125,11 @@ def test_stopping_the_worker_leaves_nothing_running(tmp_path_factory, tmp_path):
     project = make_project(tmp_path_factory.mktemp("warm-stop"), tmp_path_factory.mktemp("prefect-home"))
     worker = Worker(project, tmp_path / "warm.log")
     worker.wait_warm()
-    standby = next(int(pid.name) for pid in Path("/proc").iterdir() if pid.name.isdigit()
-                   and b"standby_main" in _cmdline(pid))
+    assert _standbys(project.root), "the warm standby runs in the project"
     assert worker.stop() == 0
     assert "fairgate warm: stopped" in worker.log.read_text()
     assert not (project.root / ".fairgate" / "worker.sock").exists()
-    assert not Path(f"/proc/{standby}").exists() or b"standby_main" not in _cmdline(Path(f"/proc/{standby}"))
+    assert not _standbys(project.root)
     done = project.fairgate("run", *SMALL, "-S", "validate.min_rows=999999999", check=False)
     assert SERVED not in done.stderr and "declined" not in done.stderr  # no worker: a cold run, as always
 
@@ -152,8 +151,13 @@ def _output_hashes(root: Path) -> dict[str, str]:
     return hashes
 
 
-def _cmdline(proc: Path) -> bytes:
-    try:
-        return (proc / "cmdline").read_bytes()
-    except OSError:
-        return b""
+def _standbys(root: Path) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and Path(os.readlink(proc / "cwd")) == root and \
+                    b"standby_main" in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
