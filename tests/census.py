@@ -80,3 +80,12 @@ def write(path: Path, rows: int = 6000, seed: int = 0, **options) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def write_breaking_the_contract(path: Path, rows: int = 6000) -> None:
+    """A later file the contract drafted from ``write``'s file rejects: ages of 150, a tenth of occupations missing."""
+    broken = frame(rows, seed=3)
+    broken.loc[:40, "age"] = "150"
+    broken.loc[:600, "occupation"] = "?"
+    lines = [", ".join(broken.columns)] + [", ".join(row) for row in broken.itertuples(index=False)]
+    path.write_text("\n".join(lines) + "\n")

@@ -41,11 +41,7 @@ def test_init_then_run_trains_and_gates_the_census_file(fresh: Project):
 
 def test_a_later_file_that_breaks_the_drafted_contract_fails_validate(fresh: Project):
     fresh.fairgate(*INIT)
-    broken = census.frame(6000, seed=3)
-    broken.loc[:40, "age"] = "150"
-    broken.loc[:600, "occupation"] = "?"
-    lines = [", ".join(broken.columns)] + [", ".join(row) for row in broken.itertuples(index=False)]
-    (fresh.root / "data/input/adult.csv").write_text("\n".join(lines) + "\n")
+    census.write_breaking_the_contract(fresh.root / "data/input/adult.csv")
     done = fresh.fairgate("run", check=False)
     message = " ".join(done.stderr.split())
     assert done.returncode != 0 and "[validate]" in message

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import census
 from tests.project import BIN, SMALL, Project, make_project
 
 pytestmark = pytest.mark.e2e
@@ -119,6 +120,30 @@ def test_ctrl_c_reaches_the_served_run(warm, tmp_path):
     experiment = client.get_experiment_by_name("fairgate").experiment_id
     assert not client.search_runs([experiment], "attributes.status = 'RUNNING'")
     assert project.champion() == "1"
+
+
+def test_a_census_file_with_its_quirks_is_served_like_a_cold_run(tmp_path_factory, tmp_path):
+    """README's "Your own data" with a worker up: a drafted contract, a served run, then a later file that
+    breaks the contract fails validate through the worker with the same clear message, nothing registered."""
+    project = make_project(tmp_path_factory.mktemp("warm-own-data"), tmp_path_factory.mktemp("prefect-home"))
+    census.write(project.root / "adult.csv", rows=6000)
+    project.fairgate("init", "--data", "adult.csv", "--sensitive", "sex,race")
+    worker = Worker(project, tmp_path / "warm.log")
+    try:
+        worker.wait_warm()
+        done = project.fairgate("run")
+        assert SERVED in done.stderr and "expectations passed" in done.stderr and "Gate:" in done.stdout
+        assert [v.name for v in project.versions("adult")] == ["adult"]
+        versions = len(project.versions("adult"))
+        census.write_breaking_the_contract(project.root / "data/input/adult.csv")
+        worker.wait_warm(standbys=2)
+        failed = project.fairgate("run", check=False)
+        message = " ".join(failed.stderr.split())
+        assert SERVED in message and failed.returncode != 0 and "[validate]" in message, message[-3000:]
+        assert "column 'age'" in message and "150" in message and "Traceback" not in message
+        assert len(project.versions("adult")) == versions
+    finally:
+        worker.stop()
 
 
 def test_stopping_the_worker_leaves_nothing_running(tmp_path_factory, tmp_path):
