@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -17,6 +18,7 @@ from tests.project import BIN, SMALL, Project, make_project
 
 pytestmark = pytest.mark.e2e
 SERVED = "running in the warm worker"
+SLOW = [*SMALL, "-S", "train.epochs=400", "-S", "train.patience=400", "-S", "train.batch_size=32"]
 
 
 class Worker:
@@ -83,10 +85,11 @@ def test_the_next_standby_serves_the_next_run(warm):
 def test_a_mistake_fails_the_same_way_through_the_worker(warm):
     project, worker, _ = warm
     worker.wait_warm(standbys=2)
+    champion = project.champion()
     done = project.fairgate("run", *SMALL, "-S", "train.epochs=0", check=False)
     assert done.returncode == 2, done.stderr
-    assert "train.epochs" in done.stderr and "Traceback" not in done.stderr
-    assert project.champion() == "1"
+    assert SERVED in done.stderr and "train.epochs" in done.stderr and "Traceback" not in done.stderr
+    assert project.champion() == champion
 
 
 def test_a_run_from_another_environment_runs_cold_and_says_why(warm):
@@ -102,24 +105,48 @@ def test_a_run_from_another_environment_runs_cold_and_says_why(warm):
 def test_ctrl_c_reaches_the_served_run(warm, tmp_path):
     project, worker, _ = warm
     worker.wait_warm(standbys=2)
-    log = tmp_path / "run.log"
-    slow = [*SMALL, "-S", "train.epochs=400", "-S", "train.patience=400", "-S", "train.batch_size=32",
-            "-S", "train.seed=5"]
-    victim = subprocess.Popen([str(BIN / "fairgate"), "run", *slow], cwd=project.root, env=project.env,
-                              stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
-                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    deadline = time.monotonic() + 180
-    while "epoch 2 " not in log.read_text():
-        assert victim.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
-        time.sleep(0.2)
+    champion, log = project.champion(), tmp_path / "run.log"
+    victim = _start_training(project, log, seed=5)
     os.killpg(victim.pid, signal.SIGINT)
     assert victim.wait(timeout=60) == 130
     output = log.read_text()
     assert SERVED in output and "interrupted" in output and "Traceback" not in output, output[-3000:]
+    assert not _running_mlflow_runs(project)
+    assert project.champion() == champion
+
+
+def test_a_served_run_killed_outright_is_reported_and_the_next_run_recovers(warm, tmp_path):
+    project, worker, _ = warm
+    worker.wait_warm(standbys=2)
+    champion, log = project.champion(), tmp_path / "run.log"
+    victim = _start_training(project, log, seed=6)
+    standby = int(re.search(r"warm worker \(process (\d+)\)", log.read_text()).group(1))
+    os.kill(standby, signal.SIGKILL)  # the OOM killer, or `kill -9`
+    assert victim.wait(timeout=60) == 1
+    output = " ".join(log.read_text().split())
+    assert "ended without reporting how: it was killed" in output and "Traceback" not in output, output[-3000:]
+    assert project.champion() == champion
+    assert _running_mlflow_runs(project), "the killed run's MLflow run is left RUNNING until the next run"
+    project.fairgate("run", *SMALL)
+    assert not _running_mlflow_runs(project)
+
+
+def _start_training(project: Project, log: Path, seed: int) -> subprocess.Popen:
+    """A served `fairgate run` as a terminal starts it, returned once it is training."""
+    victim = subprocess.Popen([str(BIN / "fairgate"), "run", *SLOW, "-S", f"train.seed={seed}"], cwd=project.root,
+                              env=project.env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                              start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 180
+    while "epoch 2 " not in log.read_text():
+        assert victim.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.2)
+    return victim
+
+
+def _running_mlflow_runs(project: Project) -> list:
     client = project.client()
     experiment = client.get_experiment_by_name("fairgate").experiment_id
-    assert not client.search_runs([experiment], "attributes.status = 'RUNNING'")
-    assert project.champion() == "1"
+    return client.search_runs([experiment], "attributes.status = 'RUNNING'")
 
 
 def test_a_census_file_with_its_quirks_is_served_like_a_cold_run(tmp_path_factory, tmp_path):
