@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -88,3 +89,12 @@ def make_project(root: Path, prefect_home: Path) -> Project:
 # tests exercise the mechanics; tests/model/test_gate_evidence.py holds the statistical evidence.
 SMALL = ["-S", "data.synthetic.rows=5000", "-S", "train.epochs=8", "-S", "validate.min_rows=500",
          "-S", "gate.max_equalized_odds_difference=0.3", "-S", "gate.max_demographic_parity_difference=0.3"]
+# Slow enough that a test can interrupt or kill the run while it trains.
+SLOW = [*SMALL, "-S", "train.epochs=400", "-S", "train.patience=400", "-S", "train.batch_size=32"]
+
+
+def start_as_from_a_terminal(project: Project, args: list[str], log: Path) -> subprocess.Popen:
+    """A command as a terminal starts it, its output in ``log``. A shell's background job (`make test &`) ignores
+    SIGINT, and a child inherits that, so Python would never raise KeyboardInterrupt; a terminal's command does not."""
+    return subprocess.Popen(args, cwd=project.root, env=project.env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))

@@ -14,19 +14,16 @@ from pathlib import Path
 import pytest
 
 from tests import census
-from tests.project import BIN, SMALL, Project, make_project
+from tests.project import BIN, SLOW, SMALL, Project, make_project, start_as_from_a_terminal
 
 pytestmark = pytest.mark.e2e
 SERVED = "running in the warm worker"
-SLOW = [*SMALL, "-S", "train.epochs=400", "-S", "train.patience=400", "-S", "train.batch_size=32"]
 
 
 class Worker:
     def __init__(self, project: Project, log: Path) -> None:
         self.project, self.log = project, log
-        self.process = subprocess.Popen([str(BIN / "fairgate"), "warm"], cwd=project.root, env=project.env,
-                                        stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
-                                        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        self.process = start_as_from_a_terminal(project, [str(BIN / "fairgate"), "warm"], log)
 
     def wait_warm(self, standbys: int = 1, timeout_s: float = 180.0) -> None:
         """Until the ``standbys``-th standby since the start has imported everything."""
@@ -133,9 +130,7 @@ def test_a_served_run_killed_outright_is_reported_and_the_next_run_recovers(warm
 
 def _start_training(project: Project, log: Path, seed: int) -> subprocess.Popen:
     """A served `fairgate run` as a terminal starts it, returned once it is training."""
-    victim = subprocess.Popen([str(BIN / "fairgate"), "run", *SLOW, "-S", f"train.seed={seed}"], cwd=project.root,
-                              env=project.env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-                              start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    victim = start_as_from_a_terminal(project, [str(BIN / "fairgate"), "run", *SLOW, "-S", f"train.seed={seed}"], log)
     deadline = time.monotonic() + 180
     while "epoch 2 " not in log.read_text():
         assert victim.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]

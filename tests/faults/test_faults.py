@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.project import BIN, SMALL, make_project
+from tests.project import BIN, SLOW, SMALL, make_project, start_as_from_a_terminal
 
 pytestmark = pytest.mark.e2e
 
@@ -25,14 +25,8 @@ def _wait_for(predicate, timeout: float = 180.0) -> None:
 
 
 def _start(project, *args: str, log: Path) -> subprocess.Popen:
-    """`fairgate run` as a terminal starts it. A shell's background job (`make test &`) ignores SIGINT, and a
-    child inherits that, so Python would never raise KeyboardInterrupt; a terminal's command does not."""
-    return subprocess.Popen([str(BIN / "fairgate"), "run", *args], cwd=project.root, env=project.env,
-                            stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-
-
-SLOW = [*SMALL, "-S", "train.epochs=400", "-S", "train.patience=400", "-S", "train.batch_size=32"]
+    """`fairgate run` as a terminal starts it."""
+    return start_as_from_a_terminal(project, [str(BIN / "fairgate"), "run", *args], log)
 
 
 def _started_by_fairgate(root: Path) -> list[str]:
