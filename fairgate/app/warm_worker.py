@@ -39,7 +39,6 @@ EXTRA_MODULES = ("flows.pipeline", "fairgate.app.cli", "fairgate.app.summary", "
                  "fairgate.adapters.infra.pyfunc", "dvc.repo", "dvc.scm", "git", "mlflow.store.tracking.sqlalchemy_store",
                  "alembic.config", "prefect.flow_engine", "anyio._backends._asyncio", "tabulate")
 FIRST_STEP_IMPORTS = {"torch": ("torch._dynamo",), "tensorflow": ()}  # torch's optimizer imports it on its first step
-# -P: the project directory (which may hold a copy of fairgate itself) must not shadow the installed package
 STANDBY = "from fairgate.app.warm_worker import standby_main; standby_main()"
 QUICK_FAILURE_S = 60.0
 FAILURES_BEFORE_GIVING_UP = 3
@@ -124,6 +123,7 @@ def _keep_a_standby(root: Path, listener: socket.socket, env: dict[str, str]) ->
         started = time.monotonic()
         # Its own session: Ctrl+C in this terminal stops the supervisor, which then stops the standby (letting
         # a run it serves end cleanly); Ctrl+C in the terminal of the `fairgate run` it serves is forwarded.
+        # -P: the project directory (which may hold a copy of fairgate itself) must not shadow the installed package.
         standby = subprocess.Popen([sys.executable, "-P", "-c", STANDBY, str(listener.fileno())], cwd=root, env=env,
                                    pass_fds=(listener.fileno(),), start_new_session=True)
         try:
