@@ -169,7 +169,9 @@ def warm_worker(root: Path) -> Iterator[None]:
             time.sleep(0.2)
         yield
     finally:
-        os.killpg(worker.pid, signal.SIGINT)
+        # SIGTERM, not Ctrl+C's SIGINT: a bench started as a shell's background job (`make bench &`) passes on
+        # that SIGINT is ignored, and `fairgate warm` then rightly ignores it too.
+        os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=120)
 
 
