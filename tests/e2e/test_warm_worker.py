@@ -181,6 +181,19 @@ def test_stopping_the_worker_leaves_nothing_running(tmp_path_factory, tmp_path):
     assert SERVED not in done.stderr and "declined" not in done.stderr  # no worker: a cold run, as always
 
 
+def test_kill_stops_the_worker_its_standby_and_its_prefect_server(tmp_path_factory, tmp_path):
+    """`kill PID`, as a script or a service manager stops a worker it started in the background (where Ctrl+C's
+    SIGINT is ignored, as a shell's background job passes on)."""
+    project = make_project(tmp_path_factory.mktemp("warm-kill"), tmp_path_factory.mktemp("prefect-home"))
+    worker = Worker(project, tmp_path / "warm.log")
+    worker.wait_warm()
+    assert _standbys(project.root) and _prefect_servers(project.root)
+    os.kill(worker.process.pid, signal.SIGTERM)
+    assert worker.process.wait(timeout=90) == 143
+    assert not (project.root / ".fairgate" / "worker.sock").exists()
+    assert not _processes_in(project.root, b""), "nothing the worker started is left in the project"
+
+
 # Outputs that name the run's MLflow run ids, or the time and speed of this run: they differ between any two runs.
 NAMES_THE_RUN = {"reports/validate/data_docs", "models/run.json", "reports/train/metrics.json", "reports/gate/card.md",
                  "reports/gate/card.json", "reports/mitigate/selection.json", "reports/mitigate/card.md",
@@ -199,11 +212,19 @@ def _output_hashes(root: Path) -> dict[str, str]:
 
 
 def _standbys(root: Path) -> list[int]:
+    return _processes_in(root, b"standby_main")
+
+
+def _prefect_servers(root: Path) -> list[int]:
+    return _processes_in(root, b"server\x00start")
+
+
+def _processes_in(root: Path, marker: bytes) -> list[int]:
+    """The processes working in ``root`` whose command line holds ``marker``."""
     found = []
     for proc in Path("/proc").iterdir():
         try:
-            if proc.name.isdigit() and Path(os.readlink(proc / "cwd")) == root and \
-                    b"standby_main" in (proc / "cmdline").read_bytes():
+            if proc.name.isdigit() and Path(os.readlink(proc / "cwd")) == root and marker in (proc / "cmdline").read_bytes():
                 found.append(int(proc.name))
         except OSError:
             continue
