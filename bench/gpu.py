@@ -5,7 +5,9 @@ torch trains with bf16 autocast (fp16 with a scaler where bf16 is missing) on da
 Keras with the mixed_float16 policy and XLA. The naive references are the ones `bench/throughput.py` names,
 moved to the same device. Writes the `gpu_*` keys into bench/results.json: samples/s of each, their ratio
 (target >= 10), the precision actually used, and peak device memory. fairgate's loop runs twice, at the
-default `train.batch_size` and at the larger batch a GPU user would set; the naive loop keeps its 512.
+default `train.batch_size` and at the larger batch a GPU user would set; the naive loop keeps its 512. On
+CUDA, torch's loop also runs at the default batch with `train.cuda_graph` off: the captured step's before
+and after.
 Without a GPU it runs the same code on the CPU with small sizes, says so in `gpu_device`, and writes no ratio
 against a target. A framework that is not installed is reported as not measured, with the reason.
 """
@@ -97,7 +99,13 @@ def measure(framework: str, rows: int, epochs: int, device: str) -> dict[str, An
     at_default = backend.fit(X, y, Xv, yv, cfg.model_copy(update={"batch_size": default_batch})).samples_per_s
     naive = _naive(framework, device, X, y, cfg)
     prefix = PREFIXES[framework]
-    return {f"{prefix}_samples_per_s": round(fit.samples_per_s, 1), f"{prefix}_batch": large_batch,
+    eager = {}
+    if framework == "torch" and device == "cuda":  # the captured step's before and after, side by side
+        uncaptured = cfg.model_copy(update={"batch_size": default_batch, "cuda_graph": False})
+        eager_speed = backend.fit(X, y, Xv, yv, uncaptured).samples_per_s
+        eager = {f"{prefix}_default_batch_eager_samples_per_s": round(eager_speed, 1),
+                 f"{prefix}_default_batch_eager_ratio": round(eager_speed / naive, 2)}
+    return eager | {f"{prefix}_samples_per_s": round(fit.samples_per_s, 1), f"{prefix}_batch": large_batch,
             f"{prefix}_default_batch_samples_per_s": round(at_default, 1),
             f"{prefix}_naive_samples_per_s": round(naive, 1),
             f"{prefix}_ratio": round(fit.samples_per_s / naive, 2),

@@ -114,6 +114,8 @@ class TrainConfig(_Strict):
     seed: int = 42
     # also log the bare network with its native MLflow flavor (the pyfunc model already holds it; ~1 s a run)
     log_native: bool = False
+    # on CUDA, replay each full batch's step as one captured graph (much faster at small batches)
+    cuda_graph: bool = True
 
 
 class EvaluateConfig(_Strict):

@@ -21,6 +21,19 @@ def test_precision_resolution():
     assert resolve_precision("cuda", bf16_supported=False) == "fp16"
 
 
+def test_the_step_is_captured_as_a_cuda_graph_only_on_cuda_without_loss_scaling_and_with_batches_to_spare():
+    from fairgate.core.backends.torch_backend import use_cuda_graph
+    from fairgate.core.config import TrainConfig
+
+    cfg = TrainConfig(batch_size=512)
+    assert use_cuda_graph(cfg, "cuda", "bf16", rows=100_000)
+    assert use_cuda_graph(cfg, "cuda", "fp32", rows=100_000)
+    assert not use_cuda_graph(cfg, "cpu", "fp32", rows=100_000)
+    assert not use_cuda_graph(cfg, "cuda", "fp16", rows=100_000)  # GradScaler's scale changes between steps
+    assert not use_cuda_graph(cfg, "cuda", "bf16", rows=2_000)  # too few full batches to pay for the capture
+    assert not use_cuda_graph(cfg.model_copy(update={"cuda_graph": False}), "cuda", "bf16", rows=100_000)
+
+
 def test_training_learns_and_is_seeded(data, params):
     backend = load_backend("torch")
     _, _, (Xt, yt, Xv, yv) = data
