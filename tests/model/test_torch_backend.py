@@ -75,3 +75,19 @@ def test_gathering_rows_block_by_block_trains_exactly_as_one_gather_per_epoch(da
         model = torch_backend.fit(Xt, yt, Xv, yv, cfg, sample_weight=weights).model
         states.append(model.state_dict())
     assert all(torch.equal(states[0][key], states[1][key]) for key in states[0])
+
+
+def test_a_step_that_cannot_be_captured_stops_training_with_the_setting_that_avoids_it(data, params, monkeypatch):
+    # capture failing on a user's driver cannot be caused on this CPU-only machine: both the choice and the
+    # failure are simulated; the optimizer and the rest are real
+    from fairgate.core.backends import torch_backend
+
+    def cannot_capture(*_args):
+        raise RuntimeError("operation not permitted when stream is capturing")
+
+    monkeypatch.setattr(torch_backend, "use_cuda_graph", lambda *_args: True)
+    monkeypatch.setattr(torch_backend, "GraphedStep", cannot_capture)
+    _, _, (X, y, Xv, yv) = data
+    with pytest.raises(StageError, match="CUDA graph failed: operation not permitted") as raised:
+        torch_backend.fit(X, y, Xv, yv, params.train.model_copy(update={"device": "cpu"}))
+    assert "train.cuda_graph to false" in raised.value.fix

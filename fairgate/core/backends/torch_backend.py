@@ -11,6 +11,7 @@ from torch import nn
 
 from fairgate.core.backends.common import PREDICT_BATCH, EpochCallback, FitResult, choose_device, diverged
 from fairgate.core.config import TrainConfig
+from fairgate.core.errors import StageError
 
 
 def resolve_device(requested: str, cuda_available: bool | None = None) -> str:
@@ -145,6 +146,14 @@ class GraphedStep:
         return self.loss
 
 
+def _capture(model: nn.Module, optimizer, batch_size: int, n_features: int, weighted: bool, autocast) -> GraphedStep:
+    try:
+        return GraphedStep(model, optimizer, batch_size, n_features, weighted, autocast)
+    except RuntimeError as error:  # a driver or a torch build that cannot capture this step
+        raise StageError("train", f"capturing the training step as a CUDA graph failed: {error}",
+                         "set train.cuda_graph to false to train with the step run kernel by kernel") from error
+
+
 def use_cuda_graph(cfg: TrainConfig, device: str, precision: str, rows: int) -> bool:
     """On CUDA, for bf16 or fp32 (fp16's loss scaling changes between steps), when there are enough full
     batches for the capture to pay off."""
@@ -194,8 +203,7 @@ def fit(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.n
     Xt, yt = torch.from_numpy(X_train).to(device), torch.from_numpy(y_train.astype(np.float32)).to(device)
     Xv, yv = torch.from_numpy(X_val).to(device), torch.from_numpy(y_val.astype(np.float32)).to(device)
     wt = None if sample_weight is None else torch.from_numpy(np.asarray(sample_weight, dtype=np.float32)).to(device)
-    graphed = (GraphedStep(model, optimizer, cfg.batch_size, X_train.shape[1], wt is not None, autocast)
-               if graph else None)
+    graphed = _capture(model, optimizer, cfg.batch_size, X_train.shape[1], wt is not None, autocast) if graph else None
 
     result = FitResult(model=model, device=device, precision=precision)
     best_loss, best_state, stale, train_seconds = float("inf"), None, 0, 0.0
