@@ -99,18 +99,19 @@ def measure(framework: str, rows: int, epochs: int, device: str) -> dict[str, An
     at_default = backend.fit(X, y, Xv, yv, cfg.model_copy(update={"batch_size": default_batch})).samples_per_s
     naive = _naive(framework, device, X, y, cfg)
     prefix = PREFIXES[framework]
-    eager = {}
+    results = {f"{prefix}_samples_per_s": round(fit.samples_per_s, 1), f"{prefix}_batch": large_batch,
+               f"{prefix}_default_batch_samples_per_s": round(at_default, 1),
+               f"{prefix}_naive_samples_per_s": round(naive, 1),
+               f"{prefix}_ratio": round(fit.samples_per_s / naive, 2),
+               f"{prefix}_default_batch_ratio": round(at_default / naive, 2),
+               f"{prefix}_precision": fit.precision, f"{prefix}_device": fit.device,
+               f"{prefix}_peak_memory_gb": peak}
     if framework == "torch" and device == "cuda":  # the captured step's before and after, side by side
         uncaptured = cfg.model_copy(update={"batch_size": default_batch, "cuda_graph": False})
         eager_speed = backend.fit(X, y, Xv, yv, uncaptured).samples_per_s
-        eager = {f"{prefix}_default_batch_eager_samples_per_s": round(eager_speed, 1),
-                 f"{prefix}_default_batch_eager_ratio": round(eager_speed / naive, 2)}
-    return eager | {f"{prefix}_samples_per_s": round(fit.samples_per_s, 1), f"{prefix}_batch": large_batch,
-            f"{prefix}_default_batch_samples_per_s": round(at_default, 1),
-            f"{prefix}_naive_samples_per_s": round(naive, 1),
-            f"{prefix}_ratio": round(fit.samples_per_s / naive, 2),
-            f"{prefix}_default_batch_ratio": round(at_default / naive, 2),
-            f"{prefix}_precision": fit.precision, f"{prefix}_device": fit.device, f"{prefix}_peak_memory_gb": peak}
+        results[f"{prefix}_default_batch_eager_samples_per_s"] = round(eager_speed, 1)
+        results[f"{prefix}_default_batch_eager_ratio"] = round(eager_speed / naive, 2)
+    return results
 
 
 def not_installed(framework: str) -> dict[str, Any]:
