@@ -6,20 +6,12 @@ import numpy as np
 import pytest
 import torch
 
+from bench.throughput import _data
 from fairgate.core.backends import torch_backend
 from fairgate.core.config import TrainConfig
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(),
                                 reason="needs a CUDA device: the captured step exists only on a GPU")
-
-
-def _data(rows: int, width: int = 12, seed: int = 3):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(rows, width)).astype(np.float32)
-    y = (X[:, :3].sum(axis=1) + rng.normal(size=rows) > 0).astype(np.int8)
-    weights = rng.uniform(0.5, 2.0, size=rows).astype(np.float32)
-    split = int(rows * 0.9)
-    return X[:split], y[:split], X[split:], y[split:], weights[:split]
 
 
 def test_capturing_the_step_leaves_the_weights_the_optimizer_and_the_dropout_masks_as_they_were():
@@ -36,7 +28,8 @@ def test_capturing_the_step_leaves_the_weights_the_optimizer_and_the_dropout_mas
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 def test_the_captured_step_trains_as_the_eager_step_does(weighted):
-    X, y, Xv, yv, w = _data(60_000)
+    X, y, Xv, yv = _data(60_000, width=12, seed=3)
+    w = np.random.default_rng(3).uniform(0.5, 2.0, size=len(X)).astype(np.float32)
     cfg = TrainConfig(epochs=3, patience=4, batch_size=512, dropout=0.0, hidden_sizes=[32, 16], device="cuda")
     graphed = torch_backend.fit(X, y, Xv, yv, cfg, sample_weight=w if weighted else None)
     eager = torch_backend.fit(X, y, Xv, yv, cfg.model_copy(update={"cuda_graph": False}),
