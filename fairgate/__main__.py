@@ -1,3 +1,3 @@
-from fairgate.app.cli import app
+from fairgate.app.cli import main
 
-app()
+main()

@@ -86,7 +86,7 @@ def run_pipeline(root: Path, checked: Params, params_file: Path | None, override
 
     Raises WorkspaceBusy when another command holds the workspace, StageError when a stage fails.
     """
-    from fairgate.adapters.infra import files, timing
+    from fairgate.adapters.infra import figures, files, timing
     from fairgate.adapters.infra.locks import workspace
     from fairgate.adapters.infra.prefect_api import RunServer
     from fairgate.adapters.stages import DVC_STAGES
@@ -105,11 +105,15 @@ def run_pipeline(root: Path, checked: Params, params_file: Path | None, override
         if up_to_date(root, checked, stale):
             outcome = {"stages": dict.fromkeys(DVC_STAGES, False)}
         else:
-            warm_up(checked, stale, server)
-            from flows.pipeline import pipeline
+            try:
+                warm_up(checked, stale, server)
+                from flows.pipeline import pipeline
 
-            reap_killed_runs(root, checked)
-            outcome = pipeline(root=str(root), params=checked)
+                reap_killed_runs(root, checked)
+                with server.flow_settings():
+                    outcome = pipeline(root=str(root), params=checked)
+            finally:
+                figures.stop()
         spent = timing.snapshot() | {"total_s": round(time.perf_counter() - started, 3)}
         files.write_json(root / ".fairgate" / "last_run.json", spent | {"stages_run": outcome["stages"]})
     return spent

@@ -12,13 +12,14 @@ import importlib
 import logging
 from pathlib import Path
 
-from fairgate.adapters.infra import timing
+from fairgate.adapters.infra import figures, timing
 from fairgate.adapters.infra.memory import freeze_what_exists
 from fairgate.adapters.infra.prefect_api import RunServer
 from fairgate.core.config import Params
 
 log = logging.getLogger(__name__)
 ALWAYS = ("mlflow", "fairgate.adapters.stages.drift", "fairgate.adapters.stages.promote")
+DRAWING_STAGES = {"evaluate", "mitigate"}
 
 
 def stale_from(root: Path) -> list[str]:
@@ -45,10 +46,16 @@ def modules_for(stages: list[str], params: Params) -> list[str]:
 
 
 def warm_up(params: Params, stale: list[str], server: RunServer) -> None:
-    """Import what the ``stale`` stages need while ``server`` boots; then wait until it answers."""
+    """Import what the ``stale`` stages need while ``server`` boots; then wait until it answers.
+
+    The figure helper starts only then, when a stage that draws will run: it imports matplotlib on the core the
+    server has just finished booting on, long before evaluate draws.
+    """
     server.start()
     for module in modules_for(stale, params):
         importlib.import_module(module)
     freeze_what_exists()
     with timing.spent("prefect_wait"):
         server.wait_ready()
+    if DRAWING_STAGES & set(stale):
+        figures.start()

@@ -53,3 +53,30 @@ def test_the_server_stops_even_when_draining_prefect_queues_fails(tmp_path, monk
         server.wait_ready()
         pid = server.process.pid
     assert not processes.alive(pid) and API_ENV not in os.environ
+
+
+def test_the_run_server_is_primed_and_its_flows_send_no_heartbeats(tmp_path, monkeypatch):
+    from prefect.settings import get_current_settings
+
+    monkeypatch.delenv(API_ENV, raising=False)
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect-home"))
+    default = get_current_settings().flows.heartbeat_frequency
+    with RunServer(tmp_path) as server:
+        server.start()
+        server.wait_ready()
+        server._primer.join(timeout=60)
+        assert not server._primer.is_alive(), "priming the server's routes did not finish"
+        with server.flow_settings():
+            assert get_current_settings().flows.heartbeat_frequency is None
+        assert get_current_settings().flows.heartbeat_frequency == default
+
+
+def test_flows_on_a_configured_server_keep_prefects_heartbeat_setting(tmp_path, monkeypatch):
+    from prefect.settings import get_current_settings
+
+    monkeypatch.setenv(API_ENV, "http://127.0.0.1:9/api")
+    default = get_current_settings().flows.heartbeat_frequency
+    with RunServer(tmp_path) as server:
+        server.start()
+        with server.flow_settings():
+            assert get_current_settings().flows.heartbeat_frequency == default is not None

@@ -81,3 +81,24 @@ def test_test_rows_scored_a_chunk_at_a_time_get_the_probabilities_of_one_call(sl
     columns = bundle.inputs
     assert np.array_equal(test.scored(bundle.predict_proba, columns), chunked)
     pd.testing.assert_frame_equal(test.head(5), whole.head(5))
+
+
+def test_every_pin_logged_with_the_model_is_the_installed_version(slice_ctx):
+    """Why logging may skip MLflow's own requirement check (pyfunc._pins_taken_as_installed): it could only pass.
+    The check itself is back in place afterwards, for whatever else logs a model in this process."""
+    from importlib.metadata import version
+
+    import mlflow.pyfunc
+    import mlflow.utils.environment
+    import mlflow.utils.requirements_utils
+
+    record = json.loads(slice_ctx.path(paths.TRAIN_RUN).read_text())
+    with open(mlflow.pyfunc.get_model_dependencies(record["model_uri"])) as handle:
+        pins = [line.strip() for line in handle if "==" in line]
+    assert {pin.split("==")[0] for pin in pins} >= {"mlflow", "pandas", "numpy", "pyarrow", "torch"}
+    for pin in pins:
+        name, pinned = pin.split("==")
+        assert version(name).split("+")[0] == pinned, f"{pin} is not what is installed ({version(name)})"
+    original = mlflow.utils.requirements_utils.warn_dependency_requirement_mismatches
+    assert mlflow.utils.environment.warn_dependency_requirement_mismatches is original
+    assert mlflow.pyfunc.warn_dependency_requirement_mismatches is original

@@ -9,14 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairgate.adapters.infra import files, run_pages, tracking
+from fairgate.adapters.infra import figures, files, run_pages, tracking
 from fairgate.adapters.infra.lineage import lineage_tags
 from fairgate.adapters.model_files import load_bundle
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
 from fairgate.adapters.stages.inputs import load_test
 from fairgate.core import evaluate as core
-from fairgate.core import plots
 from fairgate.core.bundle import ModelBundle
 from fairgate.core.config import EvaluateConfig
 from fairgate.core.contract import Schema
@@ -57,14 +56,16 @@ def _sample(found: dict[str, list[str]], limit: int = 10) -> str:
                      for c, v in found.items())
 
 
-def _write_plots(ctx: StageContext, folder: Path, report: dict[str, Any], y, proba, bins: int) -> None:
+def _draw_plots(ctx: StageContext, folder: Path, report: dict[str, Any], y, proba, bins: int) -> figures.Drawing:
+    """Write the ROC and calibration points; hand the figures to the figure helper (``figures``)."""
     roc, calibration = core.roc_points(y, proba), core.calibration_points(y, proba, bins)
     files.write_atomic(ctx.path(paths.EVAL_ROC), lambda tmp: roc.to_csv(tmp, index=False))
     files.write_atomic(ctx.path(paths.EVAL_CALIBRATION), lambda tmp: calibration.to_csv(tmp, index=False))
-    files.save_figure(plots.roc_figure(roc, report["metrics"]["roc_auc"]), folder / "roc.png")
-    files.save_figure(plots.calibration_figure(calibration, report["metrics"]["ece"]), folder / "calibration.png")
-    for feature, fairness in report["fairness"].items():
-        files.save_figure(plots.group_figure(feature, fairness), folder / f"groups_{feature}.png")
+    return figures.draw([
+        figures.Figure("roc_figure", (roc, report["metrics"]["roc_auc"]), folder / "roc.png"),
+        figures.Figure("calibration_figure", (calibration, report["metrics"]["ece"]), folder / "calibration.png"),
+        *[figures.Figure("group_figure", (feature, fairness), folder / f"groups_{feature}.png")
+          for feature, fairness in report["fairness"].items()]])
 
 
 def write_probabilities(path: Path, proba: np.ndarray) -> None:
@@ -90,18 +91,21 @@ def run(ctx: StageContext) -> dict[str, Any]:
     unseen = check_test_rows(bundle, test, schema, training_groups, ctx.params.evaluate)
     report, y, proba = core.score(test.scored(bundle.predict_proba), test, schema, ctx.params.evaluate)
     report["unseen_categories"] = unseen
-    with files.atomic_dir(ctx.path(paths.EVAL_PLOTS)) as folder:
-        _write_plots(ctx, folder, report, y, proba, ctx.params.evaluate.calibration_bins)
-    write_probabilities(ctx.path(paths.EVAL_PROBA), proba)
-    files.write_json(ctx.path(paths.EVAL_REPORT), report)
-    files.write_json(ctx.path(paths.EVAL_METRICS), core.flat_metrics(report))
-
     train_run = files.read_json(ctx.path(paths.TRAIN_RUN))["run_id"]
     with stage_run(ctx, "evaluate", run_id=train_run):
-        tracking.log_flat_metrics({f"test.{k}": v for k, v in core.flat_metrics(report).items()} | group_metrics(report))
-        digest = lineage_tags(ctx.root).get("data.processed_md5")
-        run_pages.log_datasets(train_run, [(run_pages.dataset("test_split", test.head(100), len(test), digest,
-                                                              ctx.params.data.source), "test")])
+        with files.atomic_dir(ctx.path(paths.EVAL_PLOTS)) as folder:
+            drawing = _draw_plots(ctx, folder, report, y, proba, ctx.params.evaluate.calibration_bins)
+            try:  # the rest of the stage's writes and logging while the figures are drawn
+                write_probabilities(ctx.path(paths.EVAL_PROBA), proba)
+                files.write_json(ctx.path(paths.EVAL_REPORT), report)
+                files.write_json(ctx.path(paths.EVAL_METRICS), core.flat_metrics(report))
+                tracking.log_flat_metrics({f"test.{k}": v for k, v in core.flat_metrics(report).items()}
+                                          | group_metrics(report))
+                digest = lineage_tags(ctx.root).get("data.processed_md5")
+                run_pages.log_datasets(train_run, [(run_pages.dataset("test_split", test.head(100), len(test),
+                                                                      digest, ctx.params.data.source), "test")])
+            finally:  # the folder is complete (or discarded) only once nothing more is drawn into it
+                drawing.wait()
         tracking.log_files([ctx.path(p) for p in (paths.EVAL_REPORT, paths.EVAL_PLOTS, paths.EVAL_ROC,
                                                   paths.EVAL_CALIBRATION)], "evaluate")
     log.info("evaluate: accuracy %.4f, ROC AUC %.4f", report["metrics"]["accuracy"], report["metrics"]["roc_auc"])

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from fairgate.adapters.infra import files, registry
+from fairgate.adapters.infra import figures, files, registry
 from fairgate.adapters.infra.lineage import lineage_tags
 from fairgate.adapters.model_files import load_bundle
 from fairgate.adapters.stages import paths
@@ -21,7 +21,7 @@ from fairgate.core.errors import StageError
 from fairgate.core.evaluate import score
 from fairgate.core.gate import decide
 from fairgate.core.mitigate import explain_infeasible, frontier_points
-from fairgate.core.plots import frontier_figure, frontier_table
+from fairgate.core.plots import frontier_table
 from fairgate.core.preprocess import encode_labels
 
 
@@ -117,9 +117,12 @@ def write_final(ctx: StageContext, judged: dict[str, dict[str, Any]], chosen: st
                                  "seconds": e.get("seconds"), "run_id": e["run_id"]} for name, e in judged.items()]}
     files.write_json(ctx.path(paths.FRONTIER), {"points": points, "selected": chosen, "passed": passed})
     files.write_atomic(ctx.path(paths.FRONTIER_CSV), lambda tmp: frontier_table(points).to_csv(tmp, index=False))
-    files.save_figure(frontier_figure(points, chosen), ctx.path(paths.FRONTIER_PLOT))
-    files.write_json(ctx.path(paths.FINAL_CARD), card)
-    files.write_text(ctx.path(paths.FINAL_CARD_MD), card_markdown(card))
+    drawing = figures.draw([figures.Figure("frontier_figure", (points, chosen), ctx.path(paths.FRONTIER_PLOT))])
+    try:
+        files.write_json(ctx.path(paths.FINAL_CARD), card)
+        files.write_text(ctx.path(paths.FINAL_CARD_MD), card_markdown(card))
+    finally:
+        drawing.wait()
     files.write_json(ctx.path(paths.SELECTION), selection)
     return selection
 

@@ -31,6 +31,8 @@ def setup_logging(verbose: bool = False) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "INFO" if verbose else "ERROR")
+    # MLflow's usage telemetry: a background thread posting to its makers on every run, off unless asked for.
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     handler = RichHandler(console=err, show_path=False, show_time=False, markup=False)
     if not verbose:
         handler.addFilter(lambda record: record.name.startswith("fairgate") or (
