@@ -98,9 +98,9 @@ def run(ctx: StageContext) -> dict[str, Any]:
             try:  # the rest of the stage's writes and logging while the figures are drawn
                 write_probabilities(ctx.path(paths.EVAL_PROBA), proba)
                 files.write_json(ctx.path(paths.EVAL_REPORT), report)
-                files.write_json(ctx.path(paths.EVAL_METRICS), core.flat_metrics(report))
-                tracking.log_flat_metrics({f"test.{k}": v for k, v in core.flat_metrics(report).items()}
-                                          | group_metrics(report))
+                metrics = core.flat_metrics(report)
+                files.write_json(ctx.path(paths.EVAL_METRICS), metrics)
+                tracking.log_flat_metrics({f"test.{k}": v for k, v in metrics.items()} | group_metrics(report))
                 digest = lineage_tags(ctx.root).get("data.processed_md5")
                 run_pages.log_datasets(train_run, [(run_pages.dataset("test_split", test.head(100), len(test),
                                                                       digest, ctx.params.data.source), "test")])
