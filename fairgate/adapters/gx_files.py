@@ -1,4 +1,8 @@
-"""Great Expectations on disk: suites saved as stable JSON, and validation that also builds Data Docs HTML."""
+"""Great Expectations on disk: suites saved as stable JSON, and validation that also builds Data Docs HTML.
+
+The stages do not import this module themselves: they hand ``check_raw_file`` and ``check_matrix`` to the side
+process, which imports it (``PREPARE``) while the run imports its own modules (see ``side_process``).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,18 @@ import pyarrow.parquet as pq
 
 from fairgate.adapters.infra.memory import rows_per_chunk
 from fairgate.adapters.parquet_rows import frame_chunks, rows_at
-from fairgate.core.validate import let_go_of, prepared, summary_of
+from fairgate.core.validate import (
+    let_go_of,
+    prepared,
+    processed_rows_clean,
+    processed_suite,
+    raw_suite,
+    run_suite_in_chunks,
+    summary_of,
+)
 from fairgate.core.validate_chunks import fold_chunks
+
+PREPARE = __name__
 
 
 def checked_rows(columns: int) -> int:
@@ -58,3 +72,45 @@ def run_suite_with_docs(path: Path, suite: gx.ExpectationSuite, docs_dir: Path, 
     del outcome, fold, definition, context, store
     let_go_of(cells)
     return summary
+
+
+def check_raw_file(path: Path, schema: Any, cfg: Any, suite_path: Path, docs_dir: Path, columns: int) -> dict[str, Any]:
+    """validate's check: the raw suite the contract (``schema``, ``cfg``) gives, saved at ``suite_path``, run on
+    the Parquet file of ``columns`` columns at ``path``, with its Data Docs built into the empty ``docs_dir``
+    (emptied first, so that a second try after a failed one starts clean)."""
+    import shutil
+
+    from fairgate.adapters.infra.files import write_atomic
+
+    shutil.rmtree(docs_dir, ignore_errors=True)
+    docs_dir.mkdir(parents=True)
+    suite = raw_suite(schema, cfg)
+    write_atomic(suite_path, lambda tmp: save_suite(suite, tmp))
+    return run_suite_with_docs(path, suite, docs_dir, checked_rows(columns))
+
+
+def check_matrix(X: Any, y: Any, names: list[str], label: str, first_rows: int, suite_path: Path) -> dict[str, Any]:
+    """preprocess's check: the processed suite, saved at ``suite_path``, on the encoded rows (views of ``X``, never
+    a copy of it), a chunk at a time.
+
+    GX checks a small first chunk of ``first_rows``, and every chunk holding a value the suite would find
+    unexpected; the other chunks are proven clean with numpy (``processed_rows_clean``) and counted, so the
+    report is exactly GX's on the whole matrix at a fraction of the cost.
+    """
+    import pandas as pd
+
+    from fairgate.adapters.infra.files import write_atomic
+
+    rows = checked_rows(len(names) + 1)
+    starts = [0, *range(min(rows, first_rows), len(X), rows)] if len(X) else [0]
+
+    def chunks():
+        for start, end in zip(starts, [*starts[1:], max(len(X), 1)], strict=True):
+            frame = pd.DataFrame(X[start:end], columns=names, copy=False)
+            frame[label] = y[start:end]
+            yield frame
+
+    suite = processed_suite(names, label)
+    write_atomic(suite_path, lambda tmp: save_suite(suite, tmp))
+    return run_suite_in_chunks(chunks(), suite, total_rows=len(X),
+                               clean=functools.partial(processed_rows_clean, label=label))

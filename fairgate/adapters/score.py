@@ -22,7 +22,8 @@ from fairgate.core.config import Params
 from fairgate.core.contract import Schema
 from fairgate.core.errors import StageError
 from fairgate.core.ingest import normalise
-from fairgate.core.validate import batch_suite, describe_failures, prepared, summary_of
+from fairgate.core.validate import batch_suite, prepared, summary_of
+from fairgate.core.validation_report import describe_failures
 
 log = logging.getLogger(__name__)
 LAST_SCORE = ".fairgate/last_score.json"

@@ -86,34 +86,34 @@ def run_pipeline(root: Path, checked: Params, params_file: Path | None, override
 
     Raises WorkspaceBusy when another command holds the workspace, StageError when a stage fails.
     """
-    from fairgate.adapters.infra import figures, files, timing
+    from fairgate.adapters.infra import files, side_process, timing
     from fairgate.adapters.infra.locks import workspace
     from fairgate.adapters.infra.prefect_api import RunServer
     from fairgate.adapters.stages import DVC_STAGES
-    from fairgate.app.warmup import stale_from, warm_up
+    from fairgate.app.warmup import stale_from, start_beside, warm_up
 
     with workspace(root), RunServer(root) as server:
         write_params(root, params_file, overrides)
         os.chdir(root)
         started = time.perf_counter()
         timing.reset()
-        reconcile_champion(root, checked)
         with timing.spent("dvc"):
             stale = outside_source_stale(root, checked) or stale_from(root)
-        if stale:
-            server.start()  # boots on the other core while the stale stages' modules import
-        if up_to_date(root, checked, stale):
-            outcome = {"stages": dict.fromkeys(DVC_STAGES, False)}
-        else:
-            try:
+        try:
+            if stale:  # on the other core while this one imports MLflow and the stale stages' modules
+                start_beside(stale, server)
+            reconcile_champion(root, checked)
+            if up_to_date(root, checked, stale):
+                outcome = {"stages": dict.fromkeys(DVC_STAGES, False)}
+            else:
                 warm_up(checked, stale, server)
                 from flows.pipeline import pipeline
 
                 reap_killed_runs(root, checked)
                 with server.flow_settings():
                     outcome = pipeline(root=str(root), params=checked)
-            finally:
-                figures.stop()
+        finally:
+            side_process.stop()
         spent = timing.snapshot() | {"total_s": round(time.perf_counter() - started, 3)}
         files.write_json(root / ".fairgate" / "last_run.json", spent | {"stages_run": outcome["stages"]})
     return spent

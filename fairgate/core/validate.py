@@ -18,13 +18,13 @@ from fairgate.core.gx_expectations import (
     ExpectColumnValuesToBeFinite,
     ExpectRowsToBeUnique,
 )
+from fairgate.core.validation_report import NOT_NULL
 
 NUMERIC_TYPES = [
     *(f"int{b}" for b in (8, 16, 32, 64)), *(f"uint{b}" for b in (8, 16, 32, 64)),
     "float16", "float32", "float64", "Int8", "Int16", "Int32", "Int64", "Float32", "Float64",
 ]
 _EXAMPLES = 5
-NOT_NULL = "expect_column_values_to_not_be_null"
 
 
 def _null_tolerance(column: str, schema: Schema, cfg: ValidateConfig) -> float:
@@ -201,34 +201,3 @@ def run_suite_in_chunks(chunks: Iterable[pd.DataFrame], suite: gx.ExpectationSui
 
 def _rows_not_kept(positions: Any, columns: Any) -> pd.DataFrame:
     raise ValueError("rows cannot be read back from in-memory chunks: check row uniqueness on a file")
-
-
-def describe_failures(summary: dict[str, Any]) -> str:
-    """One line per failed expectation: what, which column, how many and some examples."""
-    lines = []
-    for check in summary["checks"]:
-        if check["success"]:
-            continue
-        column = f" column '{check['column']}'" if check["column"] else ""
-        parts = [f"{check['expectation']}{column}"]
-        if check.get("notes"):
-            parts.append(check["notes"])
-        if check["expectation"] == NOT_NULL and check["unexpected_count"] is not None:
-            tolerance = 1.0 - check["kwargs"].get("mostly", 1.0)
-            parts.append(f"{check['unexpected_count']} missing values ({(check.get('unexpected_percent') or 0.0):.2f}% "
-                         f"of rows), above its tolerance of {tolerance:.2%} (validate.null_tolerance.{check['column']}, "
-                         "else validate.max_null_fraction)")
-            lines.append("; ".join(parts))
-            continue
-        if check["kwargs"]:
-            parts.append(f"expected {check['kwargs']}")
-        if check["unexpected_count"] is not None:
-            parts.append(f"{check['unexpected_count']} unexpected")
-        if check["examples"]:
-            parts.append(f"e.g. {check['examples']}")
-        elif check["observed_value"] is not None:
-            parts.append(f"observed {check['observed_value']}")
-        if check["exception"]:
-            parts.append(f"error: {check['exception'].splitlines()[0][:200]}")
-        lines.append("; ".join(parts))
-    return "\n".join(f"  - {line}" for line in lines)

@@ -1,11 +1,11 @@
-"""Figures drawn by the helper process (fairgate.adapters.infra.figures), and drawn here when it cannot."""
+"""Figures drawn by the side process (fairgate.adapters.infra.figures), and drawn here when it cannot."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from fairgate.adapters.infra import figures, processes
+from fairgate.adapters.infra import figures, processes, side_process
 
 ROC = pd.DataFrame({"fpr": [0.0, 0.2, 1.0], "tpr": [0.0, 0.7, 1.0]})
 CALIBRATION = pd.DataFrame({"predicted": [0.1, 0.5, 0.9], "observed": [0.12, 0.45, 0.93], "count": [5, 5, 5]})
@@ -22,25 +22,27 @@ def _is_png(path) -> bool:
 
 @pytest.fixture
 def helper():
-    figures.start()
-    yield figures._helper
-    figures.stop()
+    side_process.start([figures.PREPARE])
+    yield side_process._helper
+    side_process.stop()
 
 
 def test_the_helper_draws_the_figures_and_ends_with_the_run(tmp_path, helper):
     drawing = figures.draw(_figures(tmp_path))
-    assert len(drawing.sent) == 2 and not drawing.here  # handed off, not drawn here
+    handed = list(drawing.pending)
+    assert all(pending.job is not None for pending in handed)  # handed off, not drawn here
     drawing.wait()
+    assert all(pending.made_beside for pending in handed)
     assert _is_png(tmp_path / "roc.png") and _is_png(tmp_path / "calibration.png")
     pid = helper.process.pid
-    figures.stop()
-    assert not processes.alive(pid) and figures._helper is None
+    side_process.stop()
+    assert not processes.alive(pid) and side_process._helper is None
 
 
 def test_figures_are_drawn_here_without_a_helper(tmp_path):
-    assert figures._helper is None
+    assert side_process._helper is None
     drawing = figures.draw(_figures(tmp_path))
-    assert len(drawing.here) == 2
+    assert all(pending.job is None for pending in drawing.pending)
     drawing.wait()
     assert _is_png(tmp_path / "roc.png") and _is_png(tmp_path / "calibration.png")
 
@@ -59,6 +61,6 @@ def test_a_figure_that_cannot_be_drawn_raises_its_own_error_here(tmp_path, helpe
     with pytest.raises(KeyError, match="fpr"):
         drawing.wait()
     later = figures.draw(_figures(tmp_path))  # the helper goes on serving after one bad figure
-    assert len(later.sent) == 2
+    assert all(pending.job is not None for pending in later.pending)
     later.wait()
     assert _is_png(tmp_path / "roc.png")

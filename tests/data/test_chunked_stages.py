@@ -188,7 +188,8 @@ def test_the_validate_stage_in_chunks_writes_the_report_of_one_run_on_the_whole_
 
 def test_a_check_that_raises_on_a_chunk_is_reported_as_one_run_on_the_whole_frame_reports_it(tmp_path):
     from fairgate.adapters.gx_files import run_suite_with_docs
-    from fairgate.core.validate import describe_failures, raw_suite, run_suite
+    from fairgate.core.validate import raw_suite, run_suite
+    from fairgate.core.validation_report import describe_failures
 
     raw, _ = _census_suite(tmp_path, strict=False)
     raw = raw.astype({"age": "str"})  # text where the contract's range expects numbers

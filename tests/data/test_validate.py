@@ -7,7 +7,8 @@ import pytest
 from fairgate.adapters.gx_files import run_suite_with_docs, save_suite
 from fairgate.core.contract import resolve_schema
 from fairgate.core.errors import StageError
-from fairgate.core.validate import describe_failures, raw_suite, run_suite
+from fairgate.core.validate import raw_suite, run_suite
+from fairgate.core.validation_report import describe_failures
 
 
 def _failed(summary):

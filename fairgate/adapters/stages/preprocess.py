@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from fairgate.adapters.gx_files import checked_rows, save_suite
-from fairgate.adapters.infra import files, tracking
+from fairgate.adapters.infra import files, side_process, tracking
 from fairgate.adapters.infra.memory import release_unused, rows_per_chunk
 from fairgate.adapters.parquet_rows import ParquetColumns, row_chunks, to_pandas
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
 from fairgate.core import drift
 from fairgate.core import preprocess as core
-from fairgate.core import validate as gx_suites
 from fairgate.core.contract import resolve_schema
 from fairgate.core.errors import StageError
+from fairgate.core.validation_report import describe_failures
 
 log = logging.getLogger(__name__)
 LABEL = "__label__"
-FIRST_CHECKED_ROWS = 10_000  # GX runs on at least these rows of the encoded matrix (see _check_processed)
+FIRST_CHECKED_ROWS = 10_000  # GX runs on at least these rows of the encoded matrix (see gx_files.check_matrix)
+GX = "fairgate.adapters.gx_files"
+# A larger matrix is checked here: copying it to the side process would cost more than the import it saves.
+HAND_OVER_BYTES = 256 * 2**20
 
 
 def chunk_rows(columns: int) -> int:
@@ -32,25 +32,16 @@ def chunk_rows(columns: int) -> int:
     return rows_per_chunk(200 * columns, 100, 10_000, 1_000_000)
 
 
-def _check_processed(X: np.ndarray, y: np.ndarray, names: list[str], rows: int) -> dict[str, Any]:
-    """The processed suite on the encoded rows, ``rows`` at a time (views of the matrix, never a copy of it).
+def _check_processed(X: np.ndarray, y: np.ndarray, names: list[str], suite_path) -> side_process.Pending:
+    """The processed suite on the encoded rows (``gx_files.check_matrix``), in the side process when it prepared
+    for GX and the matrix is small enough to hand over; ``with_leakage`` adds the leakage check to its result."""
+    check = side_process.Call(GX, "check_matrix", (X, y, names, LABEL, FIRST_CHECKED_ROWS, suite_path))
+    if X.nbytes + y.nbytes > HAND_OVER_BYTES:
+        return side_process.Pending(check)
+    return side_process.submit(check, GX)
 
-    GX checks a small first chunk, and every chunk holding a value the suite would find unexpected; the other
-    chunks are proven clean with numpy (``processed_rows_clean``) and counted, so the report is exactly GX's on
-    the whole matrix at a fraction of the cost.
-    """
-    starts = [0, *range(min(rows, FIRST_CHECKED_ROWS), len(X), rows)] if len(X) else [0]
 
-    def chunks():
-        for start, end in zip(starts, [*starts[1:], max(len(X), 1)], strict=True):
-            frame = pd.DataFrame(X[start:end], columns=names, copy=False)
-            frame[LABEL] = y[start:end]
-            yield frame
-
-    suite = gx_suites.processed_suite(names, LABEL)
-    summary = gx_suites.run_suite_in_chunks(chunks(), suite, total_rows=len(X),
-                                            clean=functools.partial(gx_suites.processed_rows_clean, label=LABEL))
-    leaked = core.label_leakage(X, y, names)
+def with_leakage(summary: dict[str, Any], leaked: list[str]) -> dict[str, Any]:
     summary["checks"].append({
         "expectation": "no_target_leakage", "column": None, "kwargs": {"max_abs_correlation": 0.99},
         "success": not leaked, "observed_value": leaked, "unexpected_count": len(leaked),
@@ -123,20 +114,20 @@ def run(ctx: StageContext) -> dict[str, Any]:
     with files.atomic_dir(ctx.path(paths.PROCESSED)) as out:
         X, y = _encode_and_write(raw_path, parts, counts, prep, schema, out, chunk_rows(len(raw.columns)))
         n_train = int(counts[core.TRAIN])
-        summary = _check_processed(X, y, names, checked_rows(len(names) + 1))
-        files.write_atomic(ctx.path(paths.PROCESSED_SUITE),
-                           lambda tmp: save_suite(gx_suites.processed_suite(names, LABEL), tmp))
+        checking = _check_processed(X, y, names, ctx.path(paths.PROCESSED_SUITE))
+        leaked = core.label_leakage(X, y, names)  # here, while GX checks the rows beside us
+        np.save(out / paths.TRAIN_X, X[:n_train])  # into the new folder, which only a passed check puts in place
+        np.save(out / paths.TRAIN_Y, y[:n_train])
+        np.save(out / paths.VAL_X, X[n_train:])
+        np.save(out / paths.VAL_Y, y[n_train:])
+        summary = with_leakage(checking.result(), leaked)
         summary["splits"] = summary_splits
         summary["width"] = len(names)
         files.write_json(ctx.path(paths.PROCESSED_REPORT), summary)
         if not summary["success"]:
             raise StageError("preprocess", f"the processed data failed {summary['failed']} checks:\n"
-                             f"{gx_suites.describe_failures(summary)}",
+                             f"{describe_failures(summary)}",
                              f"inspect {paths.PROCESSED_REPORT}; check data.features and data.drop for leaked columns")
-        np.save(out / paths.TRAIN_X, X[:n_train])
-        np.save(out / paths.TRAIN_Y, y[:n_train])
-        np.save(out / paths.VAL_X, X[n_train:])
-        np.save(out / paths.VAL_Y, y[n_train:])
         (out / paths.PREPROCESSOR).write_text(prep.to_json())
         files.write_json(out / paths.PROFILE, profile)
 

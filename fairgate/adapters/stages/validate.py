@@ -5,18 +5,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fairgate.adapters.gx_files import checked_rows, run_suite_with_docs, save_suite
-from fairgate.adapters.infra import files, run_pages, tracking
+from fairgate.adapters.infra import files, run_pages, side_process, tracking
 from fairgate.adapters.infra.lineage import lineage_tags
 from fairgate.adapters.parquet_rows import ParquetColumns, first_rows
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
-from fairgate.core import validate as core
 from fairgate.core.contract import resolve_schema, unusable_columns
 from fairgate.core.diagnosis import bias_metrics, describe, diagnose
 from fairgate.core.errors import StageError
+from fairgate.core.validation_report import describe_failures
 
 log = logging.getLogger(__name__)
+GX = "fairgate.adapters.gx_files"
 
 
 def run(ctx: StageContext) -> dict[str, Any]:
@@ -32,11 +32,11 @@ def run(ctx: StageContext) -> dict[str, Any]:
     if schema.identifiers:
         log.warning("validate: %s hold a distinct value in over half the rows: identifiers, not categories; left out "
                     "of the features (list them in data.categorical to keep them)", list(schema.identifiers))
-    suite = core.raw_suite(schema, ctx.params.validate_cfg)
-    files.write_atomic(ctx.path(paths.RAW_SUITE), lambda tmp: save_suite(suite, tmp))
     docs = ctx.path(paths.RAW_DOCS)
-    with files.atomic_dir(docs) as tmp_docs:
-        summary = run_suite_with_docs(raw_path, suite, tmp_docs, checked_rows(len(frame.columns)))
+    with files.atomic_dir(docs) as tmp_docs:  # GX runs in the side process when it prepared for it
+        summary = side_process.submit(side_process.Call(GX, "check_raw_file", (
+            raw_path, schema, ctx.params.validate_cfg, ctx.path(paths.RAW_SUITE), tmp_docs, len(frame.columns))),
+            GX).result()
     summary["identifiers"] = list(schema.identifiers)
     summary["bias"] = diagnose(frame, schema) if summary["success"] else None
     for line in describe(summary["bias"]) if summary["bias"] else []:
@@ -52,7 +52,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
         tracking.set_tags({"validate.success": str(summary["success"]).lower()})
     if not summary["success"]:
         raise StageError("validate", f"{summary['failed']} of {summary['evaluated']} expectations failed "
-                         f"on {paths.RAW}:\n{core.describe_failures(summary)}",
+                         f"on {paths.RAW}:\n{describe_failures(summary)}",
                          f"fix the data or the contract in params.yaml (data.*, validate.*); "
                          f"details in {paths.RAW_REPORT} and {paths.RAW_DOCS}/index.html",
                          headline=f"{summary['failed']} expectation{'s' if summary['failed'] != 1 else ''}")
