@@ -37,7 +37,8 @@ READ_AT_IMPORT = ("PREFECT_", "MLFLOW_", "FAIRGATE_", "PYTHON", "TF_", "CUDA_", 
 # Besides what a cold run's warm-up imports: what a run went on importing lazily, from a profile of one.
 EXTRA_MODULES = ("flows.pipeline", "fairgate.adapters.gx_files", "fairgate.app.cli", "fairgate.app.summary",
                  "fairgate.adapters.infra.dag", "fairgate.adapters.infra.pyfunc", "dvc.repo", "dvc.scm", "git",
-                 "mlflow.store.tracking.sqlalchemy_store", "alembic.config", "prefect.flow_engine", "anyio._backends._asyncio", "tabulate")
+                 "mlflow.store.tracking.sqlalchemy_store", "alembic.config", "prefect.flow_engine",
+                 "anyio._backends._asyncio", "tabulate")
 FIRST_STEP_IMPORTS = {"torch": ("torch._dynamo",), "tensorflow": ()}  # torch's optimizer imports it on its first step
 STANDBY = "from fairgate.app.warm_worker import standby_main; standby_main()"
 QUICK_FAILURE_S = 60.0

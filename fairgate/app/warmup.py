@@ -2,15 +2,17 @@
 Expectations and matplotlib, while we import.
 
 Starting Prefect's local server takes several seconds in its own process (infra.prefect_api.RunServer),
-and importing what the stale stages need (torch or TensorFlow, MLflow) takes several more in ours. Doing them
-at once, on different cores, takes the longest of them instead of their sum. The data checks and the figures
-are made by the side process (infra.side_process), so this process never imports their libraries.
+and importing what the stale stages need (Great Expectations, torch or TensorFlow, MLflow) takes several more
+in ours. Doing them at once, on different cores, takes the longest of them instead of their sum. Where a core is
+spare, the data checks are made by the side process (infra.side_process), so this process never imports GX; the
+figures always are.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -49,29 +51,46 @@ def modules_for(stages: list[str], params: Params) -> list[str]:
     return [*ALWAYS, *modules]
 
 
-def side_work(stale: list[str]) -> list[str]:
-    """What the side process should prepare for the ``stale`` stages: GX when a stage checks data (unless this
-    process has it already, as a warm standby has), then matplotlib when one draws."""
+def side_work(stale: list[str], spare_cores: int) -> list[str]:
+    """What the side process should prepare for the ``stale`` stages: matplotlib when one draws, and first GX when
+    one checks data, a core is spare for it, and this process does not have GX already (a warm standby has).
+
+    GX is only worth importing beside the run on a core nothing else needs. Prefect's temporary server takes
+    about 8 s of CPU to boot; on two cores, GX imported beside it delayed the server and so the whole run
+    (BENCHMARKS.md, "Issue 17, tenth part").
+    """
     prepare = []
-    if CHECKING_STAGES & set(stale) and "great_expectations" not in sys.modules:
+    if CHECKING_STAGES & set(stale) and spare_cores >= 1 and "great_expectations" not in sys.modules:
         prepare.append(GX)
     if DRAWING_STAGES & set(stale):
         prepare.append(figures.PREPARE)
     return prepare
 
 
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def start_beside(stale: list[str], server: RunServer) -> None:
-    """Start the server and the side process, to boot and import on the other core while this one imports."""
+    """Start the server; and the side process as well when a core is spare for it while this process imports
+    and the server (if it is ours) boots."""
     server.start()
-    side_process.start(side_work(stale))
+    spare = usable_cores() - 1 - (1 if server.process is not None else 0)
+    if spare >= 1:
+        side_process.start(side_work(stale, spare))
 
 
 def warm_up(params: Params, stale: list[str], server: RunServer) -> None:
-    """Import what the ``stale`` stages need while ``server`` boots and the side process prepares; then wait until
-    the server answers."""
+    """Import what the ``stale`` stages need while ``server`` boots (and perhaps the side process prepares); then
+    wait until the server answers.
+
+    Without a spare core the side process starts only then, to draw: it imports matplotlib on the core the server
+    has just finished booting on, long before evaluate draws.
+    """
     start_beside(stale, server)
     for module in modules_for(stale, params):
         importlib.import_module(module)
     freeze_what_exists()
     with timing.spent("prefect_wait"):
         server.wait_ready()
+    side_process.start(side_work(stale, spare_cores=0))
