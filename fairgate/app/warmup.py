@@ -88,7 +88,8 @@ def warm_up(params: Params, stale: list[str], server: RunServer) -> None:
     has just finished booting on, long before evaluate draws.
     """
     start_beside(stale, server)
-    for module in modules_for(stale, params):
+    checks_here = [GX] if CHECKING_STAGES & set(stale) and not side_process.prepared(GX) else []
+    for module in [*modules_for(stale, params), *checks_here]:  # GX here too, while the server boots
         importlib.import_module(module)
     freeze_what_exists()
     with timing.spent("prefect_wait"):
