@@ -89,9 +89,10 @@ def check_raw_file(path: Path, schema: Any, cfg: Any, suite_path: Path, docs_dir
     return run_suite_with_docs(path, suite, docs_dir, checked_rows(columns))
 
 
-def check_matrix(X: Any, y: Any, names: list[str], label: str, first_rows: int, suite_path: Path) -> dict[str, Any]:
+def check_matrix(X: Any, y: Any, names: list[str], label: str, first_rows: int, suite_path: Path,
+                 rows: int | None = None) -> dict[str, Any]:
     """preprocess's check: the processed suite, saved at ``suite_path``, on the encoded rows (views of ``X``, never
-    a copy of it), a chunk at a time.
+    a copy of it), ``rows`` at a time (by default as many as memory allows).
 
     GX checks a small first chunk of ``first_rows``, and every chunk holding a value the suite would find
     unexpected; the other chunks are proven clean with numpy (``processed_rows_clean``) and counted, so the
@@ -101,7 +102,7 @@ def check_matrix(X: Any, y: Any, names: list[str], label: str, first_rows: int, 
 
     from fairgate.adapters.infra.files import write_atomic
 
-    rows = checked_rows(len(names) + 1)
+    rows = rows or checked_rows(len(names) + 1)
     starts = [0, *range(min(rows, first_rows), len(X), rows)] if len(X) else [0]
 
     def chunks():

@@ -166,6 +166,7 @@ def test_validation_in_chunks_reports_exactly_what_one_run_on_the_whole_frame_re
 
 
 def test_the_validate_stage_in_chunks_writes_the_report_of_one_run_on_the_whole_snapshot(census_snapshot, monkeypatch):
+    from fairgate.adapters import gx_files
     from fairgate.adapters.stages import validate as stage
     from fairgate.adapters.stages.context import StageContext
     from fairgate.core.diagnosis import diagnose
@@ -175,7 +176,7 @@ def test_the_validate_stage_in_chunks_writes_the_report_of_one_run_on_the_whole_
     params = params.model_copy(update={"validate_": params.validate_cfg.model_copy(update={
         "max_null_fraction": 0.1, "max_duplicate_fraction": 0.5})})  # this file's quirks, tolerated
     raw = pd.read_parquet(root / paths.RAW)
-    monkeypatch.setattr(stage, "checked_rows", lambda columns: 1000)
+    monkeypatch.setattr(gx_files, "checked_rows", lambda columns: 1000)
     stage.run(StageContext(root=root, params=params))
 
     report = json.loads((root / paths.RAW_REPORT).read_text())
@@ -274,7 +275,8 @@ def test_the_processed_check_in_chunks_reports_what_one_run_on_the_whole_matrix_
 
 @pytest.mark.parametrize("bad_rows", [[], [0], [45], [99]], ids=["clean", "bad-first-chunk", "bad-middle", "bad-last"])
 def test_the_processed_check_sends_only_chunks_holding_a_problem_to_gx_and_reports_what_gx_reports_on_all(
-        monkeypatch, bad_rows):
+        monkeypatch, tmp_path, bad_rows):
+    from fairgate.adapters.gx_files import check_matrix
     from fairgate.adapters.stages import preprocess as stage
     from fairgate.core import validate_chunks
     from fairgate.core.validate import processed_suite, run_suite
@@ -287,9 +289,8 @@ def test_the_processed_check_sends_only_chunks_holding_a_problem_to_gx_and_repor
     run_chunk = validate_chunks.SuiteFold.add
     monkeypatch.setattr(validate_chunks.SuiteFold, "add",
                         lambda fold, outcome, chunk: (checked.append(len(chunk)), run_chunk(fold, outcome, chunk)))
-    monkeypatch.setattr(stage, "FIRST_CHECKED_ROWS", 4)
     names = ["a", "b", "c"]
-    summary = stage._check_processed(X, y, names, rows=10)
+    summary = check_matrix(X, y, names, stage.LABEL, 4, tmp_path / "suite.json", rows=10)
     sent_to_gx = list(checked)
 
     whole = run_suite(pd.DataFrame(X, columns=names).assign(**{stage.LABEL: y}), processed_suite(names, stage.LABEL))

@@ -101,8 +101,9 @@ def test_target_listed_as_feature_is_rejected(params):
         resolve_schema(cfg, ["income", "sex"])
 
 
-def test_processed_check_names_inf_huge_and_missing_values_in_float32_features():
-    from fairgate.adapters.stages.preprocess import _check_processed
+def test_processed_check_names_inf_huge_and_missing_values_in_float32_features(tmp_path):
+    from fairgate.adapters.gx_files import check_matrix
+    from fairgate.adapters.stages.preprocess import LABEL, with_leakage
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(500, 4)).astype("float32")
@@ -110,7 +111,7 @@ def test_processed_check_names_inf_huge_and_missing_values_in_float32_features()
     X[:3, 1] = np.inf
     X[5, 2] = -1e31
     X[7, 3] = np.nan
-    summary = _check_processed(X, y, ["a", "b", "c", "d"], rows=len(X))
+    summary = with_leakage(check_matrix(X, y, ["a", "b", "c", "d"], LABEL, 10_000, tmp_path / "suite.json"), [])
     failed = {(c["expectation"], c["column"]): c for c in summary["checks"] if not c["success"]}
     assert set(failed) == {("expect_column_values_to_be_finite", "b"), ("expect_column_values_to_be_finite", "c"),
                            ("expect_column_values_to_not_be_null", "d")}
