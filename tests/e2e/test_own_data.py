@@ -8,6 +8,9 @@ import json
 import pandas as pd
 import pytest
 
+from fairgate.adapters.infra.prefect_api import prefect_api
+from fairgate.adapters.infra.processes import free_port
+from fairgate.app.warmup import usable_cores
 from tests import census
 from tests.project import Project, make_project
 
@@ -74,3 +77,24 @@ def test_data_changed_under_the_same_model_name_is_explained_not_scored(fresh: P
     assert "promote.model_name" in message and "PSI" not in message
     assert fresh.champion() == "1" and len(fresh.versions()) == 1
     assert pd.read_parquet(fresh.root / "data/raw.parquet").shape[0] == 6000
+
+
+@pytest.mark.skipif(usable_cores() < 2, reason="the side process checks data only where a core is spare for it")
+def test_on_a_running_prefect_server_the_census_file_is_checked_beside_the_run(fresh: Project, monkeypatch):
+    """With PREFECT_API_URL set no server boots, so the second core is spare: the side process imports GX and
+    checks the file and its encoded rows, and the run itself never imports GX. A broken file still fails."""
+    fresh.fairgate(*INIT)
+    monkeypatch.setenv("PREFECT_HOME", fresh.env["PREFECT_HOME"])  # the server this test starts, as the run's
+    with prefect_api(fresh.root, free_port()) as api:
+        fresh.env |= {"PREFECT_API_URL": api, "PYTHONPROFILEIMPORTTIME": "1"}
+        done = fresh.fairgate("run")
+        imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+        assert "torch" in imported and "great_expectations" not in imported
+        assert "expectations passed" in done.stderr
+        assert (fresh.root / "reports/validate/data_docs/index.html").exists()
+        assert json.loads((fresh.root / "reports/preprocess/processed.json").read_text())["success"]
+        assert [v.name for v in fresh.versions("adult")] == ["adult"]
+
+        census.write_breaking_the_contract(fresh.root / "data/input/adult.csv")
+        broken = fresh.fairgate("run", check=False)
+    assert broken.returncode != 0 and "column 'age'" in " ".join(broken.stderr.split())
