@@ -1,7 +1,7 @@
 """Great Expectations on disk: suites saved as stable JSON, and validation that also builds Data Docs HTML.
 
 The stages do not import this module themselves: they hand ``check_raw_file`` and ``check_matrix`` to the side
-process, which imports it (``PREPARE``) while the run imports its own modules (see ``side_process``).
+process, which imports it while the run imports its own modules (see ``side_process`` and ``warmup``).
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from fairgate.core.validate import (
     summary_of,
 )
 from fairgate.core.validate_chunks import fold_chunks
-
-PREPARE = __name__
 
 
 def checked_rows(columns: int) -> int:
