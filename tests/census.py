@@ -89,3 +89,24 @@ def write_breaking_the_contract(path: Path, rows: int = 6000) -> None:
     broken.loc[:600, "occupation"] = "?"
     lines = [", ".join(broken.columns)] + [", ".join(row) for row in broken.itertuples(index=False)]
     path.write_text("\n".join(lines) + "\n")
+
+
+def validation_snapshot(folder: Path, strict: bool) -> tuple[pd.DataFrame, object, object]:
+    """A 600-row census file loaded as fairgate loads it, its snapshot at ``folder``/raw.parquet, and its schema and
+    validate settings: tolerant enough for the file to pass, or (``strict``) failing it on ages 20-80, duplicate
+    rows, groups of 50 and extra columns."""
+    from fairgate.adapters import source
+    from fairgate.core.config import build_params
+    from fairgate.core.contract import resolve_schema
+
+    checks = {"min_rows": 50, "max_null_fraction": 0.1, "max_duplicate_fraction": 0.5, "min_group_rows": 5}
+    if strict:
+        checks |= {"ranges": {"age": [20, 80]}, "max_duplicate_fraction": 0.0001, "extra_columns": "reject",
+                   "min_group_rows": 50}
+    csv = write(folder / "adult.csv", rows=600, seed=5)
+    params = build_params({"data": {"source": str(csv), "target": "income", "positive_label": ">50K",
+                                    "sensitive": ["sex", "race"], "na_values": ["?"],
+                                    "label_map": {">50K.": ">50K", "<=50K.": "<=50K"}}, "validate": checks})
+    raw = source.load(params.data, folder)
+    raw.to_parquet(folder / "raw.parquet", index=False)
+    return raw, resolve_schema(params.data, list(raw.columns), raw.dtypes, raw), params.validate_cfg

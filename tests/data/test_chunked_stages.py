@@ -123,22 +123,11 @@ def test_a_source_left_with_no_columns_fails_in_ingest_saying_so(tmp_path):
 
 
 def _census_suite(tmp_path, strict: bool):
-    """The raw suite for a 600-row census-like file, with its snapshot on disk: tolerant enough for the file to
-    pass, or (``strict``) failing it on ages 20-80, duplicate rows, groups of 50 and extra columns."""
+    """The raw suite for ``census.validation_snapshot``, with the file as loaded."""
     from fairgate.core.validate import raw_suite
 
-    checks = {"min_rows": 50, "max_null_fraction": 0.1, "max_duplicate_fraction": 0.5, "min_group_rows": 5}
-    if strict:
-        checks |= {"ranges": {"age": [20, 80]}, "max_duplicate_fraction": 0.0001, "extra_columns": "reject",
-                   "min_group_rows": 50}
-    csv = census.write(tmp_path / "adult.csv", rows=600, seed=5)
-    params = build_params({"data": {"source": str(csv), "target": "income", "positive_label": ">50K",
-                                    "sensitive": ["sex", "race"], "na_values": ["?"],
-                                    "label_map": {">50K.": ">50K", "<=50K.": "<=50K"}}, "validate": checks})
-    raw = source.load(params.data, tmp_path)
-    raw.to_parquet(tmp_path / "raw.parquet", index=False)
-    schema = resolve_schema(params.data, list(raw.columns), raw.dtypes, raw)
-    return raw, raw_suite(schema, params.validate_cfg)
+    raw, schema, cfg = census.validation_snapshot(tmp_path, strict)
+    return raw, raw_suite(schema, cfg)
 
 
 @pytest.mark.parametrize("strict", [False, True], ids=["passing", "failing"])

@@ -9,10 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from fairgate.adapters import source
 from fairgate.adapters.infra import side_process
-from fairgate.core.config import build_params
-from fairgate.core.contract import resolve_schema
 from tests import census
 
 GX = "fairgate.adapters.gx_files"
@@ -25,19 +22,6 @@ def helper():
     side_process.stop()
 
 
-def _census(tmp_path, strict: bool):
-    checks = {"min_rows": 50, "max_null_fraction": 0.1, "max_duplicate_fraction": 0.5, "min_group_rows": 5}
-    if strict:  # fails on ages 20-80, duplicate rows and groups under 50 rows
-        checks |= {"ranges": {"age": [20, 80]}, "max_duplicate_fraction": 0.0001, "min_group_rows": 50}
-    csv = census.write(tmp_path / "adult.csv", rows=600, seed=5)
-    params = build_params({"data": {"source": str(csv), "target": "income", "positive_label": ">50K",
-                                    "sensitive": ["sex", "race"], "na_values": ["?"],
-                                    "label_map": {">50K.": ">50K", "<=50K.": "<=50K"}}, "validate": checks})
-    raw = source.load(params.data, tmp_path)
-    raw.to_parquet(tmp_path / "raw.parquet", index=False)
-    return raw, resolve_schema(params.data, list(raw.columns), raw.dtypes, raw), params.validate_cfg
-
-
 def _raw_check(tmp_path, schema, cfg, columns: int, where: str) -> side_process.Pending:
     args = (tmp_path / "raw.parquet", schema, cfg, tmp_path / where / "suite.json", tmp_path / where / "docs", columns)
     return side_process.submit(side_process.Call(GX, "check_raw_file", args), GX)
@@ -45,7 +29,7 @@ def _raw_check(tmp_path, schema, cfg, columns: int, where: str) -> side_process.
 
 @pytest.mark.parametrize("strict", [False, True], ids=["passing", "failing"])
 def test_the_side_process_checks_a_file_as_this_process_does(tmp_path, helper, strict):
-    raw, schema, cfg = _census(tmp_path, strict)
+    raw, schema, cfg = census.validation_snapshot(tmp_path, strict)
     beside = _raw_check(tmp_path, schema, cfg, len(raw.columns), "beside")
     assert beside.job is not None  # handed off
     report = beside.result()
@@ -59,7 +43,7 @@ def test_the_side_process_checks_a_file_as_this_process_does(tmp_path, helper, s
 
 
 def test_a_check_the_side_process_was_not_started_for_is_made_here(tmp_path):
-    raw, schema, cfg = _census(tmp_path, strict=False)
+    raw, schema, cfg = census.validation_snapshot(tmp_path, strict=False)
     side_process.start([])  # nothing to prepare: no process
     assert side_process._helper is None
     pending = _raw_check(tmp_path, schema, cfg, len(raw.columns), "here")
@@ -67,7 +51,7 @@ def test_a_check_the_side_process_was_not_started_for_is_made_here(tmp_path):
 
 
 def test_a_side_process_that_died_leaves_the_check_to_this_process(tmp_path, helper):
-    raw, schema, cfg = _census(tmp_path, strict=True)
+    raw, schema, cfg = census.validation_snapshot(tmp_path, strict=True)
     pending = _raw_check(tmp_path, schema, cfg, len(raw.columns), "beside")
     helper.process.kill()
     helper.process.wait()
