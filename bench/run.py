@@ -70,8 +70,18 @@ from fairgate.core.contract import resolve_schema
 from fairgate.core.backends import load_backend"""
 
 
-def bare_pipeline_s(rows: int, root: Path) -> float:
-    """The same stage work in one process: no Prefect, no DVC, no MLflow."""
+def timed_with_cpu(args: list[str], root: Path) -> tuple[float, float]:
+    """Wall seconds, and CPU seconds (user and system) of the command and of every process under it that its
+    parent waited for. fairgate waits for the Prefect server and the side process it starts, so their CPU
+    counts; a process left to init would be missed, which can only make the CPU figure smaller."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds, _ = timed(args, root)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def bare_pipeline(rows: int, root: Path) -> tuple[float, float]:
+    """The same stage work in one process, no Prefect, no DVC, no MLflow: its wall and CPU seconds."""
     script = f"""
 import time; started = time.perf_counter()
 {BARE_IMPORTS}
@@ -87,8 +97,7 @@ proba = b.predict_proba(model, prep.transform(s.test))
 evaluate.evaluate(preprocess.encode_labels(s.test, schema), proba, s.test[list(schema.sensitive)], p.evaluate)
 print(time.perf_counter() - started)
 """
-    seconds, _ = timed([sys.executable, "-c", script], root)
-    return seconds
+    return timed_with_cpu([sys.executable, "-c", script], root)
 
 
 def import_seconds(module: str, root: Path) -> float:
@@ -116,14 +125,22 @@ def fresh_project(rows: int) -> Path:
     return root
 
 
+def least(measured: list[tuple[float, float]]) -> tuple[float, float]:
+    """The least wall and the least CPU seconds of repeated runs of the same work."""
+    return min(wall for wall, _ in measured), min(cpu for _, cpu in measured)
+
+
 def overhead(rows: int) -> dict:
-    """The full run against the bare script, each twice and interleaved (best of two each), in fresh copies."""
+    """The full run against the bare script, each twice and interleaved (best of two each), in fresh copies.
+    Their CPU seconds too, every process counted: on a machine with few cores, these bound how far
+    overlapping the run's work can ever bring its wall time down (``summarise``'s floor)."""
     root, second = fresh_project(rows), fresh_project(rows)
-    run_s, _ = timed([str(BIN / "fairgate"), "run"], root)
+    runs = [timed_with_cpu([str(BIN / "fairgate"), "run"], root)]
     stats = json.loads((root / ".fairgate" / "last_run.json").read_text())
-    bare_s = bare_pipeline_s(rows, root)
-    run_s = min(run_s, timed([str(BIN / "fairgate"), "run"], second)[0])
-    bare_s = min(bare_s, bare_pipeline_s(rows, root))
+    bares = [bare_pipeline(rows, root)]
+    runs.append(timed_with_cpu([str(BIN / "fairgate"), "run"], second))
+    bares.append(bare_pipeline(rows, root))
+    (run_s, run_cpu_s), (bare_s, bare_cpu_s) = least(runs), least(bares)
     shutil.rmtree(second, ignore_errors=True)
     noop_dvc_s, _ = timed([str(BIN / "dvc"), "repro"], root)
     # The first rerun still has work: drift compares the snapshot with the champion the run just promoted.
@@ -140,6 +157,7 @@ def overhead(rows: int) -> dict:
     shutil.rmtree(root, ignore_errors=True)
     return {"rows": rows, "fairgate_run_s": round(run_s, 2), "bare_script_s": round(bare_s, 2),
             "overhead_ratio": round(run_s / bare_s, 2), "overhead_breakdown": breakdown,
+            "fairgate_run_cpu_s": round(run_cpu_s, 2), "bare_script_cpu_s": round(bare_cpu_s, 2),
             "noop_dvc_repro_s": round(noop_dvc_s, 2), "noop_fairgate_run_s": round(noop_run_s, 2),
             "rerun_after_promotion_s": round(rerun_s, 2)}
 
@@ -148,7 +166,7 @@ def overhead_at(rows: int) -> dict:
     """The same ratio on more rows, once each: the costs fairgate adds are mostly fixed, so it falls."""
     root = fresh_project(rows)
     run_s, _ = timed([str(BIN / "fairgate"), "run"], root)
-    bare_s = bare_pipeline_s(rows, root)
+    bare_s, _ = bare_pipeline(rows, root)
     warm_s = warm_run_s(fresh_project(rows))
     shutil.rmtree(root, ignore_errors=True)
     return {"fairgate_run_s": round(run_s, 2), "bare_script_s": round(bare_s, 2), "ratio": round(run_s / bare_s, 2),
@@ -358,6 +376,7 @@ def summarise(results: dict) -> dict:
     flat.update({k: v for k, v in results["overhead"].items() if k != "rows"})
     flat["overhead_rows"] = results["overhead"]["rows"]
     flat["overhead_fixed_s"] = round(results["overhead"]["fairgate_run_s"] - results["overhead"]["bare_script_s"], 2)
+    flat.update(cpu_floor(results["overhead"], len(os.sched_getaffinity(0))))
     flat.update(results["overhead_first_use"])
     flat.update(results["overhead_served"])
     flat.update(results["overhead_warm"])
@@ -391,8 +410,18 @@ def summarise(results: dict) -> dict:
     return flat
 
 
+def cpu_floor(overhead: dict, cores: int) -> dict:
+    """The CPU seconds fairgate adds, and the least ``overhead_fixed_s`` they allow on ``cores`` cores: even with
+    every process busy all the time, a run cannot take less wall time than its CPU seconds over the cores."""
+    return {"overhead_cpu_s": round(overhead["fairgate_run_cpu_s"] - overhead["bare_script_cpu_s"], 2),
+            "overhead_fixed_floor_s": round(max(0.0, overhead["fairgate_run_cpu_s"] / cores
+                                                - overhead["bare_script_s"]), 2), "overhead_cores": cores}
+
+
 TARGETS = {
-    "overhead_ratio": "(information)", "overhead_fixed_s": "<= 5 (aim 3)", "overhead_ratio_10m": "<= 1.15",
+    "overhead_ratio": "(information)", "overhead_fixed_s": "<= 5 (aim 3)",
+    "overhead_fixed_floor_s": "(the least `overhead_fixed_s` this CPU allows on these cores)",
+    "overhead_ratio_10m": "<= 1.15",
     "overhead_fixed_warm_s": "<= 5 (aim 3), served by `fairgate warm`", "overhead_ratio_10m_warm": "<= 1.15",
     "torch_throughput_ratio": ">= 3", "tf_throughput_ratio": ">= 1.5",
     "noop_dvc_repro_s": "<= 1.5", "noop_fairgate_run_s": "<= 10 (goal 5)", "overhead_ratio_served": "(<= 1.3)",

@@ -1,5 +1,7 @@
 """Bench steps that call fairgate's code directly run against today's API (`make bench` is too long for CI)."""
 
+import sys
+
 from bench import run
 
 
@@ -20,3 +22,16 @@ def test_the_warm_step_times_a_run_served_by_fairgate_warm():
     seconds = run.warm_run_s(run.fresh_project(20_000))  # raises unless `fairgate warm` served the run
     assert 0 < seconds < 300
     assert 0 < run.bare_imports_s() < 60
+
+
+def test_the_overhead_step_counts_the_cpu_of_processes_the_command_starts(tmp_path):
+    burn = "import time; end = time.process_time() + 0.5\nwhile time.process_time() < end: pass"
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {burn!r}], check=True)"
+    wall, cpu = run.timed_with_cpu([sys.executable, "-c", parent], tmp_path)
+    assert cpu >= 0.5 and wall > 0  # the child's half second of CPU is counted with its parent's
+
+
+def test_the_cpu_floor_is_the_cpu_spread_over_the_cores_less_the_bare_script():
+    measured = {"fairgate_run_cpu_s": 48.0, "bare_script_cpu_s": 21.0, "bare_script_s": 19.0}
+    assert run.cpu_floor(measured, 2) == {"overhead_cpu_s": 27.0, "overhead_fixed_floor_s": 5.0, "overhead_cores": 2}
+    assert run.cpu_floor(measured, 16)["overhead_fixed_floor_s"] == 0.0
