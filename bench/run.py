@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results.json"
 BIN = Path(sys.executable).parent
 QUICK = os.environ.get("QUICK", "") not in ("", "0")
 EPOCHS = 3
@@ -359,8 +360,15 @@ def main() -> None:
         results[name] = step()
         print(f"bench: {name} done in {time.perf_counter() - started:.0f} s: {results[name]}", flush=True)
     flat = summarise(results)
-    (REPO / "bench" / "results.json").write_text(json.dumps(flat, indent=2) + "\n")
+    RESULTS.write_text(json.dumps(flat | gpu_keys_kept(), indent=2) + "\n")
     write_markdown(flat)
+
+
+def gpu_keys_kept() -> dict:
+    """The `gpu_*` keys already in results.json: `make bench GPU=1` writes them, often on another machine, and a
+    run on this one must not erase them."""
+    earlier = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    return {key: value for key, value in earlier.items() if key.startswith("gpu_")}
 
 
 def summarise(results: dict) -> dict:

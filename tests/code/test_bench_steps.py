@@ -35,3 +35,12 @@ def test_the_cpu_floor_is_the_cpu_spread_over_the_cores_less_the_bare_script():
     measured = {"fairgate_run_cpu_s": 48.0, "bare_script_cpu_s": 21.0, "bare_script_s": 19.0}
     assert run.cpu_floor(measured, 2) == {"overhead_cpu_s": 27.0, "overhead_fixed_floor_s": 5.0, "overhead_cores": 2}
     assert run.cpu_floor(measured, 16)["overhead_fixed_floor_s"] == 0.0
+
+
+def test_a_cpu_bench_run_keeps_the_gpu_keys_another_machine_wrote(tmp_path, monkeypatch):
+    results = tmp_path / "results.json"
+    results.write_text('{"gpu_torch_ratio": 179.25, "gpu_device": "NVIDIA H200", "overhead_fixed_s": 16.7}')
+    monkeypatch.setattr(run, "RESULTS", results)
+    assert run.gpu_keys_kept() == {"gpu_torch_ratio": 179.25, "gpu_device": "NVIDIA H200"}
+    results.unlink()
+    assert run.gpu_keys_kept() == {}
