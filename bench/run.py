@@ -373,6 +373,8 @@ def gpu_keys_kept() -> dict:
 
 def summarise(results: dict) -> dict:
     """The stable, flat keys other runs compare against."""
+    from fairgate.app.warmup import usable_cores  # the cores the runs could use, as fairgate itself counts them
+
     flat = {k: results[k] for k in ("machine", "date", "quick")}
     throughput = results["throughput"]
     flat["torch_throughput_ratio"] = throughput["torch"]["ratio"]
@@ -384,7 +386,7 @@ def summarise(results: dict) -> dict:
     flat.update({k: v for k, v in results["overhead"].items() if k != "rows"})
     flat["overhead_rows"] = results["overhead"]["rows"]
     flat["overhead_fixed_s"] = round(results["overhead"]["fairgate_run_s"] - results["overhead"]["bare_script_s"], 2)
-    flat.update(cpu_floor(results["overhead"], len(os.sched_getaffinity(0))))
+    flat.update(cpu_floor(results["overhead"], usable_cores()))
     flat.update(results["overhead_first_use"])
     flat.update(results["overhead_served"])
     flat.update(results["overhead_warm"])
