@@ -1,10 +1,13 @@
-"""The promotion gate: every check evaluated on bootstrap intervals and recorded, then one verdict.
+"""The promotion gate: every check evaluated on confidence intervals and recorded, then one verdict.
 
-Rules (values from ``GateConfig``):
+Rules (values from ``GateConfig``; the intervals come from ``gate_statistics``):
 
 - floors: accuracy and ROC AUC point estimates must reach ``min_accuracy`` and ``min_roc_auc``;
-- fairness ceilings, per sensitive feature: the upper CI bound of the candidate's gap must lie below
-  the ceiling; a feature with a group smaller than ``min_group_size`` gives ``insufficient_evidence``;
+- fairness ceilings, per sensitive feature, with three outcomes: ``pass`` when the gap's upper CI bound is
+  below the ceiling, ``fail`` when its lower bound is above it (the evidence shows the gap), and
+  ``insufficient_evidence`` when the interval straddles it, or when a group has fewer than ``min_group_size``
+  of the rows the gap uses (rows for demographic parity; labelled positives and negatives for equalized
+  odds). An insufficient check says about how many rows per group would decide it;
 - against a champion (paired, same rows): in ``non_inferiority`` mode the lower CI bound of
   (candidate - champion) on the primary metric must be at least ``-margin``; in ``superiority`` mode
   it must be above 0; optionally no fairness gap may grow by more than ``max_fairness_increase``.
@@ -16,7 +19,9 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from fairgate.core import gaps
 from fairgate.core.config import GateConfig
+from fairgate.core.gate_statistics import evidence_rates
 
 PASS, FAIL, INSUFFICIENT = "pass", "fail", "insufficient_evidence"
 CEILINGS = {
@@ -35,6 +40,7 @@ class Check:
     status: str
     detail: str = ""
     interval: dict[str, float | None] | None = None
+    needed: dict[str, int | None] | None = None  # insufficient evidence: about this many per group would decide
 
     @property
     def passed(self) -> bool:
@@ -85,25 +91,73 @@ def floor_checks(report: dict[str, Any], cfg: GateConfig) -> list[Check]:
     ]
 
 
-def small_groups(stats: dict[str, Any], feature: str, cfg: GateConfig) -> dict[str, int]:
-    """The feature's groups with fewer rows than ``gate.min_group_size``: too few to judge."""
-    return {g: n for g, n in stats["group_counts"][feature].items() if n < cfg.min_group_size}
+TRIALS = {"selection": "rows", "tpr": "positives", "fpr": "negatives"}
+
+
+def small_groups(stats: dict[str, Any], feature: str, metric: str, cfg: GateConfig) -> dict[str, dict[str, int]]:
+    """Per kind of row the gap uses (rows; or labelled positives and negatives), the groups with fewer than
+    ``gate.min_group_size`` of them: too few to judge."""
+    small: dict[str, dict[str, int]] = {}
+    for rate in gaps.COMPONENTS[metric]:
+        kind = TRIALS[rate]
+        found = {g: c[kind] for g, c in stats["evidence"][feature].items() if c[kind] < cfg.min_group_size}
+        if found:
+            small[kind] = found
+    return small
+
+
+def small_detail(small: dict[str, dict[str, int]], cfg: GateConfig) -> str:
+    return f"groups below gate.min_group_size={cfg.min_group_size}: " + "; ".join(
+        (f"{kind} " if kind != "rows" else "") + str(found) for kind, found in small.items())
+
+
+def rows_needed(stats: dict[str, Any], feature: str, metric: str, ceiling: float) -> dict[str, int | None]:
+    """About how many rows of each kind per group would decide a straddling check, at the rates seen: enough to
+    put the upper bound below the ceiling when the estimate is below it, else the lower bound above it."""
+    rates = evidence_rates(stats["evidence"][feature])
+    parts = [rates[name] for name in gaps.COMPONENTS[metric]]
+    m = int(gaps.contrasts(parts))
+    estimates = {name: float(gaps.spread(rates[name])) for name in gaps.COMPONENTS[metric]}
+    above = max(estimates.values()) >= ceiling
+    if above:  # the gap is shown once its largest component's lower bound clears the ceiling
+        name = max(estimates, key=estimates.get)
+        return {TRIALS[name]: gaps.rows_to_decide(rates[name], stats["confidence"], ceiling, m, above=True)}
+    return {TRIALS[name]: gaps.rows_to_decide(rates[name], stats["confidence"], ceiling, m, above=False)
+            for name in gaps.COMPONENTS[metric]}
+
+
+def needed_text(needed: dict[str, int | None], stats: dict[str, Any], feature: str) -> str:
+    parts = []
+    for kind, count in needed.items():
+        seen = [c[kind] for c in stats["evidence"][feature].values()]
+        now = f"now {min(seen):,}" + (f"-{max(seen):,}" if max(seen) != min(seen) else "")
+        label = {"rows": "rows", "positives": "labelled positives", "negatives": "labelled negatives"}[kind]
+        parts.append(f"about {count:,} {label} per group ({now})" if count is not None else
+                     f"more {label} than any sample holds, as the estimate sits at the ceiling ({now})")
+    return " and ".join(parts) + " would decide it"
+
+
+def fairness_check(stats: dict[str, Any], feature: str, metric: str, cfg: GateConfig) -> Check:
+    """One gap's check: fail when its lower CI bound is above the ceiling, pass when its upper bound is below it
+    and every group has ``min_group_size`` of the rows it uses, else insufficient evidence."""
+    name, ceiling = f"{metric}[{feature}]", getattr(cfg, CEILINGS[metric])
+    interval = stats["fairness"][feature][metric]["candidate"]
+    low, high, ci = interval["low"], interval["high"], _ci(interval, stats["confidence"])
+    small = small_groups(stats, feature, metric, cfg)
+    if low is not None and low > ceiling:
+        return Check(name, "fairness", high, ceiling, "<", FAIL, f"{ci} lies above the ceiling {ceiling}", interval)
+    if small:
+        return Check(name, "fairness", high, ceiling, "<", INSUFFICIENT, small_detail(small, cfg), interval)
+    if high is not None and high < ceiling:
+        return Check(name, "fairness", high, ceiling, "<", PASS, ci, interval)
+    needed = rows_needed(stats, feature, metric, ceiling)
+    return Check(name, "fairness", high, ceiling, "<", INSUFFICIENT,
+                 f"{ci} straddles the ceiling {ceiling}; {needed_text(needed, stats, feature)}", interval, needed)
 
 
 def fairness_checks(stats: dict[str, Any], cfg: GateConfig) -> list[Check]:
-    """Ceilings on each feature's gaps, judged on the CI upper bound; small groups mean no verdict."""
-    checks = []
-    for feature, metrics in stats["fairness"].items():
-        small = small_groups(stats, feature, cfg)
-        for metric, key in CEILINGS.items():
-            name, ceiling, interval = f"{metric}[{feature}]", getattr(cfg, key), metrics[metric]["candidate"]
-            if small:
-                checks.append(Check(name, "fairness", interval["high"], ceiling, "<", INSUFFICIENT,
-                                    f"groups below gate.min_group_size={cfg.min_group_size}: {small}", interval))
-            else:
-                checks.append(_check(name, "fairness", interval["high"], "<", ceiling,
-                                     _ci(interval, stats["confidence"]), interval))
-    return checks
+    """Ceilings on each feature's gaps (see the module's docstring for the three outcomes)."""
+    return [fairness_check(stats, feature, metric, cfg) for feature in stats["fairness"] for metric in CEILINGS]
 
 
 def champion_checks(stats: dict[str, Any], cfg: GateConfig) -> list[Check]:
@@ -124,6 +178,8 @@ def champion_checks(stats: dict[str, Any], cfg: GateConfig) -> list[Check]:
 def _reason(check: Check) -> str:
     if check.status == INSUFFICIENT:
         return f"{check.name}: insufficient evidence ({check.detail})"
+    if check.kind == "fairness":
+        return f"{check.name}: the gap is shown above the ceiling ({check.detail})"
     value = "n/a" if check.value is None else round(check.value, 4)
     return f"{check.name} = {value} is not {check.comparison} {check.threshold}"
 
@@ -131,7 +187,7 @@ def _reason(check: Check) -> str:
 def decide(report: dict[str, Any], stats: dict[str, Any], cfg: GateConfig, champion_version: str | None = None) -> Decision:
     """Evaluate every check (never stopping at the first failure) and give the verdict with reasons.
 
-    ``report`` holds the candidate's point metrics; ``stats`` the paired bootstrap (with a champion
+    ``report`` holds the candidate's point metrics; ``stats`` the gate's statistics (with a champion
     when ``champion_version`` is set). The first model gets the absolute checks only.
     """
     checks = floor_checks(report, cfg) + fairness_checks(stats, cfg)

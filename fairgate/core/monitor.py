@@ -1,11 +1,12 @@
 """Fairness on labelled production rows, judged with the statistics that promoted the champion.
 
-The same paired bootstrap gives intervals for accuracy and each fairness gap on the production rows;
-the verdict compares them with the gate's rules:
+The gate's statistics give intervals for accuracy and each fairness gap on the production rows; the
+verdict compares them with the gate's rules:
 
 - ``breach``: a gap's CI lower bound is above its ceiling, or accuracy's CI upper bound is below its
   floor (the evidence says the rule is broken, not just that it may be);
-- ``insufficient_evidence``: a group has fewer labelled rows than ``gate.min_group_size``;
+- ``insufficient_evidence``: no breach, but a group has fewer than ``gate.min_group_size`` of the labelled
+  rows a gap uses (rows for demographic parity; positives and negatives for equalized odds);
 - ``ok``: otherwise.
 """
 
@@ -16,9 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairgate.core.bootstrap import paired_bootstrap
 from fairgate.core.config import GateConfig
-from fairgate.core.gate import CEILINGS, small_groups
+from fairgate.core.gate import CEILINGS, small_detail, small_groups
+from fairgate.core.gate_statistics import gate_statistics
 
 OK, BREACH, INSUFFICIENT = "ok", "breach", "insufficient_evidence"
 
@@ -27,21 +28,21 @@ def judge_production(y: np.ndarray, predicted: np.ndarray, sensitive: pd.DataFra
                      at_gate: dict[str, Any] | None = None) -> dict[str, Any]:
     """The verdict, with every check and its interval, for 0/1 ``predicted`` against labels ``y``; ``at_gate``
     (the champion's gate evidence by check name, from the ledger) is set beside each check."""
-    stats = paired_bootstrap(y, predicted, None, sensitive, n=gate.bootstrap.n, seed=gate.bootstrap.seed,
+    stats = gate_statistics(y, predicted, None, sensitive, n=gate.bootstrap.n, seed=gate.bootstrap.seed,
                              confidence=gate.bootstrap.confidence, primary="accuracy")
     checks = []
     accuracy = stats["primary"]["candidate"]
     checks.append({"name": "accuracy", "rule": f"CI upper bound >= floor {gate.min_accuracy}", "interval": accuracy,
                    "status": BREACH if accuracy["high"] is not None and accuracy["high"] < gate.min_accuracy else OK})
     for feature, metrics in stats["fairness"].items():
-        small = small_groups(stats, feature, gate)
         for metric, key in CEILINGS.items():
             interval, ceiling = metrics[metric]["candidate"], getattr(gate, key)
+            small = small_groups(stats, feature, metric, gate)
             above = interval["low"] is not None and interval["low"] > ceiling
-            status = INSUFFICIENT if small else BREACH if above else OK
+            status = BREACH if above else INSUFFICIENT if small else OK
             checks.append({"name": f"{metric}[{feature}]", "rule": f"CI lower bound <= ceiling {ceiling}",
                            "interval": interval, "status": status,
-                           "detail": f"groups below gate.min_group_size={gate.min_group_size}: {small}" if small else ""})
+                           "detail": small_detail(small, gate) if small and not above else ""})
     for check in checks:
         check["at_gate"] = (at_gate or {}).get(check["name"])
     statuses = {c["status"] for c in checks}

@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgate.core.bootstrap import joint_groups, paired_bootstrap
+from fairgate.core.bootstrap import joint_groups
+from fairgate.core.gate_statistics import gate_statistics as paired_bootstrap
 from fairgate.core.config import GateConfig
 from fairgate.core.gate import FAIL, INSUFFICIENT, PASS, decide
 
@@ -39,14 +40,28 @@ def test_every_failure_is_reported_not_just_the_first():
     assert len(decision.reasons) == len(failed)
 
 
-def test_ceiling_is_judged_on_the_ci_upper_bound_not_the_point_estimate():
+def test_a_ceiling_inside_the_interval_is_insufficient_evidence_with_the_rows_that_would_decide():
     y, cand, _, sens = _data(n=400, bias=0.12)
     stats = _stats(y, cand, None, sens)
     interval = stats["fairness"]["sex"]["demographic_parity_difference"]["candidate"]
     ceiling = (interval["estimate"] + interval["high"]) / 2
     check = next(c for c in decide(REPORT, stats, GateConfig(max_demographic_parity_difference=ceiling)).checks
                  if c.name == "demographic_parity_difference[sex]")
-    assert interval["estimate"] < ceiling < interval["high"] and check.status == FAIL
+    assert interval["low"] < interval["estimate"] < ceiling < interval["high"] and check.status == INSUFFICIENT
+    needed = check.needed["rows"]
+    assert needed > 200 and f"about {needed:,} rows per group (now 194-206)" in check.detail
+    assert "straddles the ceiling" in check.detail
+
+
+def test_a_ceiling_below_the_whole_interval_fails_and_above_it_passes():
+    y, cand, _, sens = _data(n=400, bias=0.4)
+    stats = _stats(y, cand, None, sens)
+    interval = stats["fairness"]["sex"]["demographic_parity_difference"]["candidate"]
+    assert interval["low"] > 0.04
+    below, above = (decide(REPORT, stats, GateConfig(max_demographic_parity_difference=c, max_equalized_odds_difference=1))
+                    for c in (interval["low"] * 0.9, interval["high"] * 1.01))
+    assert below.verdict == FAIL and "the gap is shown above the ceiling" in below.reasons[0]
+    assert above.verdict == PASS
 
 
 def test_non_inferiority_and_superiority_rules():
@@ -135,3 +150,46 @@ def test_joint_groups_number_rows_as_factorising_their_tuples_does(features):
     joint_codes, labels = joint_groups(groups)
     assert np.array_equal(joint_codes, codes)
     assert labels.to_numpy().tolist() == expected.to_numpy().tolist()
+
+
+def _groups(groups: int, rows: int, seed: int, lowered: float = 0.0):
+    """Labels at base rate 0.3 and predictions with TPR 0.7 and FPR 0.1 in every group (true gaps 0), except
+    that group g0's predicted positives are kept with probability 1 - ``lowered`` / 0.28 (its selection rate
+    lowered by ``lowered``)."""
+    rng = np.random.default_rng(seed)
+    group = np.repeat([f"g{i}" for i in range(groups)], rows)
+    y = (rng.random(len(group)) < 0.3).astype(int)
+    pred = np.where(y == 1, rng.random(len(y)) < 0.7, rng.random(len(y)) < 0.1).astype(int)
+    pred = np.where((group == "g0") & (rng.random(len(y)) < lowered / 0.28), 0, pred)
+    return y, pred, None, pd.DataFrame({"group": group})
+
+
+def _fairness_statuses(groups: int, rows: int, seed: int, lowered: float = 0.0) -> dict[str, str]:
+    decision = decide(REPORT, _stats(*_groups(groups, rows, seed, lowered), n=200), GateConfig())
+    return {c.name.split("[")[0]: c.status for c in decision.checks if c.kind == "fairness"}
+
+
+def test_fair_predictions_on_six_groups_of_a_thousand_never_fail():
+    statuses = [_fairness_statuses(6, 1000, seed) for seed in range(100)]
+    assert not [s for s in statuses if FAIL in s.values()]
+    assert sum(s["demographic_parity_difference"] == PASS for s in statuses) >= 90  # DP is decided at this size
+
+
+def test_fair_predictions_on_six_groups_of_ten_thousand_pass():
+    for seed in range(5):
+        assert set(_fairness_statuses(6, 10_000, seed).values()) == {PASS}
+
+
+def test_a_planted_gap_of_a_fifth_on_six_groups_of_a_thousand_fails():
+    for seed in range(5):
+        assert _fairness_statuses(6, 1000, seed, lowered=0.2)["demographic_parity_difference"] == FAIL
+
+
+def test_equalized_odds_counts_the_positives_not_the_rows():
+    """400 rows but 6 labelled positives: no bound on the TPR gap, whatever the rows say."""
+    y, pred, _, sens = _groups(2, 400, 0)
+    few = np.flatnonzero((sens["group"] == "g1").to_numpy() & (y == 1))[6:]
+    y[few] = 0
+    decision = decide(REPORT, _stats(y, pred, None, sens, n=200), GateConfig(min_group_size=30))
+    check = next(c for c in decision.checks if c.name == "equalized_odds_difference[group]")
+    assert check.status == INSUFFICIENT and "positives {'g1': 6}" in check.detail

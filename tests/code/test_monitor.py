@@ -67,3 +67,26 @@ def test_the_report_sets_the_gate_evidence_beside_production():
     assert text.startswith("# Fairness monitoring: OK")
     assert "| accuracy |" in text and "| 0.85 |" in text and "0.03 [0.01, 0.05]" in text
     assert next(c for c in report["checks"] if c["name"] == "equalized_odds_difference[sex]")["at_gate"] is None
+
+
+def _looks(groups: int, rows: int, seed: int, lowered: float = 0.0):
+    """A look at ``groups`` groups of ``rows`` labelled rows. The champion predicts positive for 28% of every group,
+    and the labels are its predictions with 15% flipped at random, so the true gaps are 0; except that group g0's
+    selection rate is lowered by ``lowered``."""
+    rng = np.random.default_rng(seed)
+    group = np.repeat([f"g{i}" for i in range(groups)], rows)
+    rate = np.where(group == "g0", 0.28 + lowered, 0.28 + 0.0)
+    predicted = (rng.random(len(group)) < rate).astype(int)
+    y = np.where(rng.random(len(group)) < 0.15, 1 - predicted, predicted)
+    return y, predicted, pd.DataFrame({"region": group})
+
+
+def test_fair_labels_on_six_groups_of_a_hundred_are_rarely_a_breach():
+    verdicts = [judge_production(*_looks(6, 100, seed), GATE)["verdict"] for seed in range(200)]
+    assert verdicts.count(BREACH) <= 10, verdicts.count(BREACH)  # at least 95% of looks are not a breach
+
+
+def test_a_planted_gap_of_a_quarter_with_five_hundred_rows_per_group_is_found():
+    reports = [judge_production(*_looks(6, 500, seed, lowered=-0.25), GATE) for seed in range(50)]
+    found = [_status(r, "demographic_parity_difference[region]") == BREACH for r in reports]
+    assert sum(found) >= 40, sum(found)  # at least 80% of looks

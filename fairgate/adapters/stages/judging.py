@@ -13,7 +13,7 @@ from fairgate.adapters.model_files import load_bundle
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext
 from fairgate.adapters.stages.inputs import load_test
-from fairgate.core.bootstrap import paired_bootstrap
+from fairgate.core.gate_statistics import gate_statistics
 from fairgate.core.bundle import ModelBundle
 from fairgate.core.card import build_card, card_markdown
 from fairgate.core.contract import CHANGED_CONTRACT_FIX, column_change
@@ -55,7 +55,7 @@ def judge(ctx: StageContext, bundle: ModelBundle, version: str | None, report: d
         champ_proba = champion_proba if champion_proba is not None else champion_probabilities(ctx, version, test)
         champ_pred = champ_proba >= threshold
         champion_report, _, _ = score(champ_proba, test, schema, ctx.params.evaluate)
-    stats = paired_bootstrap(encode_labels(test, schema), proba >= threshold, champ_pred, test[list(schema.sensitive)],
+    stats = gate_statistics(encode_labels(test, schema), proba >= threshold, champ_pred, test[list(schema.sensitive)],
                              n=cfg.bootstrap.n, seed=cfg.bootstrap.seed, confidence=cfg.bootstrap.confidence,
                              primary=cfg.primary_metric, intersectional=cfg.intersectional)
     decision = decide(report, stats, cfg, champion_version=version).to_dict()

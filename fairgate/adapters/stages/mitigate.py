@@ -22,7 +22,7 @@ from fairgate.adapters.stages.judging import candidate_probabilities, champion_p
 from fairgate.core import mitigate as core
 from fairgate.core import mitigations
 from fairgate.core.backends import load_backend
-from fairgate.core.bootstrap import paired_bootstrap
+from fairgate.core.gate_statistics import gate_statistics
 from fairgate.core.bundle import ModelBundle
 from fairgate.core.preprocess import encode_labels
 
@@ -116,7 +116,7 @@ def _given_up(ctx: StageContext, selected: ModelBundle) -> dict[str, float | Non
     """The primary metric the selected candidate gives up against the unmitigated one, paired on the test rows."""
     test, schema = load_test(ctx)
     gate, threshold = ctx.params.gate, ctx.params.evaluate.threshold
-    stats = paired_bootstrap(encode_labels(test, schema), test.scored(selected.predict_proba) >= threshold,
+    stats = gate_statistics(encode_labels(test, schema), test.scored(selected.predict_proba) >= threshold,
                              candidate_probabilities(ctx, "mitigate") >= threshold, test[list(schema.sensitive)],
                              n=gate.bootstrap.n, seed=gate.bootstrap.seed, confidence=gate.bootstrap.confidence,
                              primary=gate.primary_metric)
