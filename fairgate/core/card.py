@@ -64,7 +64,8 @@ def card_markdown(card: dict[str, Any]) -> str:
               f"- validation: {'passed' if validation.get('success') else 'failed'}, "
               f"{validation.get('evaluated')} expectations on {validation.get('rows')} rows"]
     confidence = intervals.get("confidence") or 0.95
-    lines += ["", f"## Metrics ({confidence:.0%} bootstrap CIs, {intervals.get('n_resamples')} paired resamples)", "",
+    lines += ["", f"## Metrics ({confidence:.0%} CIs: the primary metric by a paired bootstrap of "
+                  f"{intervals.get('n_resamples')} resamples, the fairness gaps by score intervals; docs/statistics.md)", "",
               "| metric | candidate | champion |", "| --- | --- | --- |"]
     champion = card.get("champion_metrics") or {}
     for name, value in card["metrics"].items():

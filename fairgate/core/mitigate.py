@@ -150,8 +150,9 @@ def plan(decision: dict[str, Any], methods: list[str], constraint: str) -> tuple
     if not failed:
         verdict = decision["verdict"]
         return [], [], ("not needed: the candidate passed the gate" if verdict == "pass" else
-                        "not run: no check failed, but some groups are too small to judge (insufficient evidence), "
-                        "which no mitigation can change")
+                        "not run: no check failed; some checks have insufficient evidence (their intervals straddle "
+                        "the ceiling, or a group is too small to judge), and a gap that is not shown is not "
+                        "mitigated: more test rows decide it (the card says about how many)")
     other = [c["name"] for c in failed if c["kind"] != "fairness"]
     if other:
         return [], [], (f"cannot help: the candidate fails {other}, and mitigation trades accuracy for "

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from fairgate.core.bootstrap import joint_groups
-from fairgate.core.gate_statistics import gate_statistics as paired_bootstrap
+from fairgate.core.gate_statistics import gate_statistics
 from fairgate.core.config import GateConfig
 from fairgate.core.gate import FAIL, INSUFFICIENT, PASS, decide
 
@@ -21,7 +21,7 @@ def _data(n=6000, seed=0, flip=0.15, champion_flip=0.15, bias=0.0):
 
 
 def _stats(y, cand, champ, sens, **kw):
-    return paired_bootstrap(y, cand, champ, sens, n=kw.get("n", 500), seed=1, confidence=0.95,
+    return gate_statistics(y, cand, champ, sens, n=kw.get("n", 500), seed=1, confidence=0.95,
                             primary="accuracy", intersectional=kw.get("intersectional", False))
 
 
@@ -116,7 +116,7 @@ def test_bootstrap_matches_a_row_resampling_bootstrap(primary):
 
     y, cand, champ, sens = _data(n=3000, seed=5)
     metric = accuracy_score if primary == "accuracy" else balanced_accuracy_score
-    stats = paired_bootstrap(y, cand, champ, sens, n=2000, seed=2, confidence=0.9, primary=primary)
+    stats = gate_statistics(y, cand, champ, sens, n=2000, seed=2, confidence=0.9, primary=primary)
     rng = np.random.default_rng(9)
     diffs = []
     for _ in range(2000):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fairgate.core.backends import load_backend
-from fairgate.core.bootstrap import paired_bootstrap
+from fairgate.core.gate_statistics import gate_statistics
 from fairgate.core.evaluate import classification_metrics
 from fairgate.core.gate import PASS, decide
 from tests.modeldata import prepare
@@ -28,7 +28,7 @@ def _train_predict(params, arrays, X_test, seed: int) -> np.ndarray:
 
 def _decide(params, gate_cfg, y, proba, champion_pred, sensitive, champion_version):
     pred = (proba >= 0.5).astype(int)
-    stats = paired_bootstrap(y, pred, champion_pred, sensitive, n=1000, seed=0, confidence=0.95, primary="accuracy")
+    stats = gate_statistics(y, pred, champion_pred, sensitive, n=1000, seed=0, confidence=0.95, primary="accuracy")
     report = {"metrics": classification_metrics(y, proba, params.evaluate)}
     return decide(report, stats, gate_cfg, champion_version=champion_version), pred
 

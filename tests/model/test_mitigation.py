@@ -28,7 +28,7 @@ def biased(tmp_path_factory):
     """ingest → gate on biased rows (an unmitigated demographic-parity gap of about 0.3 by sex)."""
     root = tmp_path_factory.mktemp("biased")
     params = build_params({"data": {"synthetic": {"rows": 8000, "seed": 3, "bias": 1.0}, "sensitive": ["sex"]},
-                           "validate": {"min_rows": 500}, "train": {"epochs": 6, "hidden_sizes": [32, 16]},
+                           "validate": {"min_rows": 500}, "train": {"epochs": 15, "hidden_sizes": [32, 16]},
                            "gate": DP_POLICY, "promote": {"model_name": "mitigated"}})
     ctx = StageContext(root=root, params=params)
     with pytest.MonkeyPatch.context() as patch:
