@@ -122,8 +122,10 @@ def rows_needed(stats: dict[str, Any], feature: str, metric: str, ceiling: float
     if above:  # the gap is shown once its largest component's lower bound clears the ceiling
         name = max(estimates, key=estimates.get)
         return {TRIALS[name]: gaps.rows_to_decide(rates[name], stats["confidence"], ceiling, m, above=True)}
+    open_parts = [name for name in gaps.COMPONENTS[metric]  # a rate whose own bound is below the ceiling is decided
+                  if float(gaps.upper_bound([rates[name]], stats["confidence"])) >= ceiling]
     return {TRIALS[name]: gaps.rows_to_decide(rates[name], stats["confidence"], ceiling, m, above=False)
-            for name in gaps.COMPONENTS[metric]}
+            for name in open_parts}
 
 
 def needed_text(needed: dict[str, int | None], stats: dict[str, Any], feature: str) -> str:
