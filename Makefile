@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install run test lint repro ui clean bench services services-down
+.PHONY: install run test lint repro ui clean bench bench-statistics services services-down
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -47,3 +47,6 @@ ifeq ($(GPU),1)
 else
 	QUICK=$(QUICK) $(BIN)/python -m bench.run
 endif
+
+bench-statistics: $(STAMP)
+	QUICK=$(QUICK) $(BIN)/python -m bench.statistics

@@ -360,15 +360,15 @@ def main() -> None:
         results[name] = step()
         print(f"bench: {name} done in {time.perf_counter() - started:.0f} s: {results[name]}", flush=True)
     flat = summarise(results)
-    RESULTS.write_text(json.dumps(flat | gpu_keys_kept(), indent=2) + "\n")
+    RESULTS.write_text(json.dumps(flat | keys_kept(), indent=2) + "\n")
     write_markdown(flat)
 
 
-def gpu_keys_kept() -> dict:
-    """The `gpu_*` keys already in results.json: `make bench GPU=1` writes them, often on another machine, and a
-    run on this one must not erase them."""
+def keys_kept() -> dict:
+    """The keys other benches wrote into results.json: `make bench GPU=1` the `gpu_*` keys, often on another
+    machine, and `make bench-statistics` the `statistics` study; a run of this one must not erase them."""
     earlier = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    return {key: value for key, value in earlier.items() if key.startswith("gpu_")}
+    return {key: value for key, value in earlier.items() if key.startswith("gpu_") or key == "statistics"}
 
 
 def summarise(results: dict) -> dict:

@@ -150,7 +150,9 @@ def summary(cells: list[dict[str, Any]]) -> dict[str, Any]:
     """The worst case of each promise over the grid, per method."""
     out: dict[str, Any] = {}
     for method in ("new", "old"):
-        at = lambda scenario, key: [c[scenario][method][key] for c in cells]  # noqa: E731
+        def at(scenario: str, key: str, method: str = method) -> list[float]:
+            return [c[scenario][method][key] for c in cells]
+
         covered = at("half", "covered") + at("ceiling_extremes", "covered") + at("ceiling_split", "covered")
         out[method] = {"coverage_min": min(covered), "coverage_max": max(covered),
                        "false_promotion_max": max(at("ceiling_extremes", "passes") + at("ceiling_split", "passes")),
@@ -202,8 +204,8 @@ def write(found: dict[str, Any]) -> None:
 
 def main() -> None:
     quick = os.environ.get("QUICK", "") not in ("", "0")
-    found = study([2, 5, 8], [50, 200, 1000, 5000], [0.1, 0.3], trials=400 if quick else 2000,
-                  old_trials=100 if quick else 500)
+    found = study([2, 5, 8], [50, 200, 1000, 5000], [0.1, 0.3], trials=400 if quick else 4000,
+                  old_trials=100 if quick else 400)
     write(found)
     print(json.dumps(found["summary"], indent=2))
 

@@ -26,7 +26,7 @@ def build_card(decision: dict[str, Any], report: dict[str, Any], validation: dic
         },
         "metrics": report["metrics"],
         "champion_metrics": decision.get("champion_metrics"),
-        "intervals": {k: stats.get(k) for k in ("primary_metric", "confidence", "n_resamples", "seed", "primary",
+        "intervals": {k: stats.get(k) for k in ("primary_metric", "confidence", "method", "n_resamples", "seed", "primary",
                                                  "fairness")},
         "groups": {feature: fairness["groups"] for feature, fairness in report["fairness"].items()},
         "checks": decision["checks"],

@@ -22,7 +22,14 @@ import numpy as np
 import pandas as pd
 
 from fairgate.core import gaps
-from fairgate.core.bootstrap import Interval, feature_groups, joint_groups, percentile_interval, primary_metric, resampled_cells
+from fairgate.core.bootstrap import (
+    Interval,
+    feature_groups,
+    joint_groups,
+    percentile_interval,
+    primary_metric,
+    resampled_cells,
+)
 
 METHOD = {"primary": "paired percentile bootstrap",
           "fairness": "max of Newcombe contrast bounds: upper unadjusted (intersection-union), lower Bonferroni"}

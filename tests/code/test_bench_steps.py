@@ -37,10 +37,11 @@ def test_the_cpu_floor_is_the_cpu_spread_over_the_cores_less_the_bare_script():
     assert run.cpu_floor(measured, 16)["overhead_fixed_floor_s"] == 0.0
 
 
-def test_a_cpu_bench_run_keeps_the_gpu_keys_another_machine_wrote(tmp_path, monkeypatch):
+def test_a_cpu_bench_run_keeps_the_gpu_keys_and_the_statistics_study_other_runs_wrote(tmp_path, monkeypatch):
     results = tmp_path / "results.json"
-    results.write_text('{"gpu_torch_ratio": 179.25, "gpu_device": "NVIDIA H200", "overhead_fixed_s": 16.7}')
+    results.write_text('{"gpu_torch_ratio": 179.25, "gpu_device": "NVIDIA H200", "overhead_fixed_s": 16.7, '
+                       '"statistics": {"trials": 4000}}')
     monkeypatch.setattr(run, "RESULTS", results)
-    assert run.gpu_keys_kept() == {"gpu_torch_ratio": 179.25, "gpu_device": "NVIDIA H200"}
+    assert run.keys_kept() == {"gpu_torch_ratio": 179.25, "gpu_device": "NVIDIA H200", "statistics": {"trials": 4000}}
     results.unlink()
-    assert run.gpu_keys_kept() == {}
+    assert run.keys_kept() == {}

@@ -24,7 +24,8 @@ def test_wilson_interval_for_none_and_half():
 
 def _draw(rates: np.ndarray, rows: int, trials: int, seed: int) -> Rates:
     rng = np.random.default_rng(seed)
-    return Rates(rng.binomial(rows, rates, size=(trials, len(rates))).astype(float), np.full((trials, len(rates)), rows, float))
+    successes = rng.binomial(rows, rates, size=(trials, len(rates))).astype(float)
+    return Rates(successes, np.full((trials, len(rates)), rows, float))
 
 
 @pytest.mark.parametrize("groups", [2, 6])

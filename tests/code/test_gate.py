@@ -3,9 +3,9 @@ import pandas as pd
 import pytest
 
 from fairgate.core.bootstrap import joint_groups
-from fairgate.core.gate_statistics import gate_statistics
 from fairgate.core.config import GateConfig
 from fairgate.core.gate import FAIL, INSUFFICIENT, PASS, decide
+from fairgate.core.gate_statistics import gate_statistics
 
 REPORT = {"metrics": {"accuracy": 0.85, "roc_auc": 0.9}}
 

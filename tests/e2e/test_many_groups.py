@@ -33,7 +33,8 @@ def write_regions(path: Path, lowered: float, seed: int) -> Path:
     dotted = np.arange(ROWS) >= ROWS * 2 // 3
     data.loc[dotted, "income"] = data.loc[dotted, "income"] + "."
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(", ".join(data.columns) + "\n" + "\n".join(", ".join(row) for row in data.itertuples(index=False)) + "\n")
+    lines = [", ".join(data.columns), *(", ".join(row) for row in data.itertuples(index=False))]
+    path.write_text("\n".join(lines) + "\n")
     return path
 
 

@@ -13,13 +13,13 @@ from fairgate.adapters.model_files import load_bundle
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext
 from fairgate.adapters.stages.inputs import load_test
-from fairgate.core.gate_statistics import gate_statistics
 from fairgate.core.bundle import ModelBundle
 from fairgate.core.card import build_card, card_markdown
 from fairgate.core.contract import CHANGED_CONTRACT_FIX, column_change
 from fairgate.core.errors import StageError
 from fairgate.core.evaluate import score
 from fairgate.core.gate import decide
+from fairgate.core.gate_statistics import gate_statistics
 from fairgate.core.mitigate import explain_infeasible, frontier_points
 from fairgate.core.plots import frontier_table
 from fairgate.core.preprocess import encode_labels

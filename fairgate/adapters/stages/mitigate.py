@@ -22,8 +22,8 @@ from fairgate.adapters.stages.judging import candidate_probabilities, champion_p
 from fairgate.core import mitigate as core
 from fairgate.core import mitigations
 from fairgate.core.backends import load_backend
-from fairgate.core.gate_statistics import gate_statistics
 from fairgate.core.bundle import ModelBundle
+from fairgate.core.gate_statistics import gate_statistics
 from fairgate.core.preprocess import encode_labels
 
 log = logging.getLogger(__name__)
