@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install run test lint repro ui clean bench bench-statistics services services-down
+.PHONY: install run test test-fast lint repro ui clean bench bench-statistics services services-down
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -19,8 +19,15 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/fairgate run
 
+# The whole suite, spread over the cores (pytest-xdist; a group of tests sharing a module fixture stays on one
+# worker) in random order (pytest-randomly prints the seed). docs/testing.md has the tiers.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
+# The edit loop: everything but the end-to-end tests.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not e2e" -n $(TEST_WORKERS) --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check fairgate flows tasks tests bench

@@ -2,6 +2,8 @@
 
 import sys
 
+import pytest
+
 from bench import run
 
 
@@ -18,6 +20,7 @@ def test_the_throughput_step_times_both_loops():
     assert result["ratio"] == round(result["ours"] / result["naive"], 2)
 
 
+@pytest.mark.e2e
 def test_the_warm_step_times_a_run_served_by_fairgate_warm():
     seconds = run.warm_run_s(run.fresh_project(20_000))  # raises unless `fairgate warm` served the run
     assert 0 < seconds < 300

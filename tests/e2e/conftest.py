@@ -1,12 +1,12 @@
-"""The e2e tests share one throw-away copy of the repository per module."""
+"""A module's own fresh (untrained) copy of the repository, for e2e tests that start from nothing."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.project import Project, make_project
+from tests.project import Project
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    return make_project(tmp_path_factory.mktemp("project"), tmp_path_factory.mktemp("prefect-home"))
+def project(new_project) -> Project:
+    return new_project("project")

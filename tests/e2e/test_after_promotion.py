@@ -20,7 +20,7 @@ from tests.production import (
     stop_model_server,
     write_batch,
 )
-from tests.project import SMALL, Project, make_project
+from tests.project import Project
 
 pytestmark = pytest.mark.e2e
 # A fresh seed trains a different candidate; the wide margin lets it pass against the champion on small data.
@@ -29,20 +29,10 @@ README_ROW = {"education_num": 13, "hours_per_week": 40, "capital_gain": 0, "fnl
               "occupation": "Sales", "marital_status": "Married", "sex": "Female", "age_group": "35-54"}
 
 
-@pytest.fixture(scope="module")
-def promoted(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    project = make_project(tmp_path_factory.mktemp("after"), tmp_path_factory.mktemp("prefect-home"))
-    project.fairgate("run", *SMALL, "-S", f"monitor.key={KEY}")
-    assert project.champion() == "1"
-    return {"project": project, "params": (project.root / "params.yaml").read_text()}
-
-
 @pytest.fixture
-def project(promoted, tmp_path) -> Project:
-    """The promoted project with its params as the module fixture left them (tests change them)."""
-    project: Project = promoted["project"]
-    (project.root / "params.yaml").write_text(promoted["params"])
-    return project
+def project(champion_project) -> Project:
+    """A copy of the session's trained project (version 1 champion, `monitor.key` set), for one test."""
+    return champion_project
 
 
 def _set(project: Project, old: str, new: str) -> None:
@@ -257,12 +247,12 @@ def test_approving_a_version_that_failed_the_gate_is_refused(project):
     assert "Traceback" not in refused.stderr and project.champion() == champion
 
 
-def test_a_census_batch_with_real_quirks_is_scored_and_monitored(tmp_path_factory, tmp_path):
+def test_a_census_batch_with_real_quirks_is_scored_and_monitored(new_project, tmp_path):
     """Unlike the built-in data: ', ' separators, `?` markers, labels ending in '.', duplicate rows, a rare
     country, and a champion that is group thresholds over the network (it reads `sex` when scoring)."""
     from tests import census
 
-    project = make_project(tmp_path_factory.mktemp("census-after"), tmp_path_factory.mktemp("prefect-home"))
+    project = new_project("census-after")
     census.write(project.root / "adult.csv", rows=6000)
     project.fairgate("init", "--data", "adult.csv", "--sensitive", "sex")
     project.fairgate("run", "-S", "gate.max_equalized_odds_difference=1.0")

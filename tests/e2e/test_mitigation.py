@@ -9,26 +9,24 @@ import re
 import pytest
 
 from tests import census
-from tests.project import Project, make_project
+from tests.project import Project
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("mitigation")]  # one worker trains `mitigated`
 DP_POLICY = ["-S", "data.synthetic.rows=20000", "-S", "data.synthetic.bias=1", "-S", "data.sensitive=[sex]",
              "-S", "gate.max_equalized_odds_difference=1.0", "-S", "train.epochs=6", "-S", "validate.min_rows=500"]
 
 
 @pytest.fixture(scope="module")
-def mitigated(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    project = make_project(tmp_path_factory.mktemp("mitigation"), tmp_path_factory.mktemp("prefect-home"))
+def mitigated(new_project) -> dict:
+    project = new_project("mitigation")
     done = project.fairgate("run", *DP_POLICY)
-    return {"project": project, "run": done, "params": (project.root / "params.yaml").read_text()}
+    return {"project": project, "run": done}
 
 
 @pytest.fixture
-def settled(mitigated) -> Project:
-    project = mitigated["project"]
-    (project.root / "params.yaml").write_text(mitigated["params"])
-    project.fairgate("run")
-    return project
+def settled(mitigated, copy_of) -> Project:
+    """A copy of the mitigated project for one test: its params as that run left them, every stage up to date."""
+    return copy_of(mitigated["project"], "mitigated")
 
 
 def _selection(project: Project) -> dict:
@@ -99,8 +97,8 @@ def test_a_group_too_small_to_judge_stays_insufficient_after_mitigation(settled)
     assert "Gate: PASS" not in done.stdout and settled.champion() == champion
 
 
-def test_census_data_through_params_only_is_mitigated_to_pass_a_parity_ceiling(tmp_path_factory):
-    project = make_project(tmp_path_factory.mktemp("census-mitigation"), tmp_path_factory.mktemp("prefect-home"))
+def test_census_data_through_params_only_is_mitigated_to_pass_a_parity_ceiling(new_project):
+    project = new_project("census-mitigation")
     census.write(project.root / "adult.csv", rows=6000)
     project.fairgate("init", "--data", "adult.csv", "--sensitive", "sex")
     done = project.fairgate("run", "-S", "gate.max_equalized_odds_difference=1.0")

@@ -1,7 +1,7 @@
 """`fairgate run` end to end on a few thousand generated rows, with real Prefect, DVC and MLflow.
 
-The tests share one project whose first run made the first champion. Each test starts from that
-project at its baseline params with every stage up to date (`settled`), and asserts what its own
+The session's trained project (tests/conftest.py) made the first champion. Each test starts from its own copy
+of that project, at its baseline params with every stage up to date (`settled`), and asserts what its own
 change does relative to that state, so the tests pass alone and in any order.
 """
 
@@ -12,33 +12,20 @@ import re
 
 import pytest
 
-from tests.project import SMALL
-
 pytestmark = pytest.mark.e2e
 NO_FLOW = "nothing to do, so no Prefect flow run was started"
 
 
-@pytest.fixture(scope="module")
-def first(project):
-    """The project's first run (it makes the first champion) and the rerun right after it."""
-    done = project.fairgate("run", *SMALL)
-    champion = project.champion()
-    return {"run": done, "champion": champion, "rerun": project.fairgate("run"),
-            "params": (project.root / "params.yaml").read_text()}
-
-
 @pytest.fixture
-def settled(project, first):
-    """The project at its baseline params, every stage up to date (a no-op run when it already was)."""
-    (project.root / "params.yaml").write_text(first["params"])
-    project.fairgate("run")
-    return project
+def settled(champion_project):
+    """A copy of the trained project: its baseline params, every stage up to date, version 1 champion."""
+    return champion_project
 
 
-def test_good_model_on_unbiased_data_becomes_champion(project, first):
-    done = first["run"]
+def test_good_model_on_unbiased_data_becomes_champion(trained, settled):
+    project, done = settled, trained.first
     assert "Gate: PASS" in done.stdout
-    assert first["champion"] == "1"
+    assert project.champion() == "1"
     decision = json.loads((project.root / "reports/gate/decision.json").read_text())
     assert decision["verdict"] == "pass" and decision["champion_version"] is None
     run = project.client().get_run(json.loads((project.root / "models/run.json").read_text())["run_id"])
@@ -62,9 +49,9 @@ def test_after_a_run_dvc_is_clean_and_repro_is_a_no_op(settled):
     assert "Running stage" not in repro.stdout
 
 
-def test_rerun_with_nothing_changed_skips_every_stage(settled, first):
+def test_rerun_with_nothing_changed_skips_every_stage(settled, trained):
     project = settled
-    assert "drift: max PSI" in first["rerun"].stderr, "the rerun after a promotion compares with the champion"
+    assert "drift: max PSI" in trained.rerun.stderr, "the rerun after a promotion compares with the champion"
     champion, versions = project.champion(), len(project.versions())
     done = project.fairgate("run")
     for stage in ("ingest", "validate", "preprocess", "train", "evaluate", "gate"):

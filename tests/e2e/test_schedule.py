@@ -10,14 +10,14 @@ import pytest
 
 from fairgate.adapters.infra.processes import free_port, port_free
 from fairgate.app.run_service import write_params
-from tests.project import BIN, SMALL, make_project
+from tests.project import BIN, SMALL
 from tests.servers import flow_runs, stop_group, wait_for
 
 pytestmark = pytest.mark.e2e
 
 
-def test_served_deployment_runs_on_schedule_and_logs_its_mlflow_run(tmp_path):
-    project = make_project(tmp_path / "project", tmp_path / "prefect-home")
+def test_served_deployment_runs_on_schedule_and_logs_its_mlflow_run(new_project, tmp_path):
+    project = new_project("serve", own_server=True)  # `fairgate serve` starts and stops its own local server
     write_params(project.root, None, SMALL[1::2])
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
@@ -45,11 +45,11 @@ def test_served_deployment_runs_on_schedule_and_logs_its_mlflow_run(tmp_path):
     assert port_free("127.0.0.1", port), "the local Prefect server must stop with `fairgate serve`"
 
 
-def test_batch_scoring_served_on_a_schedule_writes_the_predictions(tmp_path):
+def test_batch_scoring_served_on_a_schedule_writes_the_predictions(champion_project, tmp_path):
     from tests.production import production_rows, write_batch
 
-    project = make_project(tmp_path / "project", tmp_path / "prefect-home")
-    project.fairgate("run", *SMALL)
+    project = champion_project
+    project.env.pop("PREFECT_API_URL")  # `fairgate serve` starts and stops its own local server
     batch, _ = write_batch(production_rows(2000), tmp_path, "landing")
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
@@ -59,7 +59,6 @@ def test_batch_scoring_served_on_a_schedule_writes_the_predictions(tmp_path):
                                   "--port", str(port)], cwd=project.root, env=project.env, stdout=out,
                                  stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        # the pipeline run that trained the champion is in the same Prefect home: wait for the deployment's run
         completed = wait_for(lambda: [r for r in flow_runs(api, "COMPLETED") if r["deployment_id"]], 240,
                              "a scheduled scoring run to complete")
         assert not flow_runs(api, "FAILED"), log.read_text()[-3000:]

@@ -15,7 +15,7 @@ from fairgate.app.run_service import write_params
 from tests.project import SMALL, make_project
 from tests.servers import flow_runs, prefect_post, wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.services]
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 
 

@@ -8,13 +8,13 @@ import json
 import pytest
 
 from fairgate.app.run_service import write_params
-from tests.project import SMALL, make_project
+from tests.project import SMALL
 
 pytestmark = pytest.mark.e2e
 
 
-def test_seed_sweep_on_a_local_dask_cluster(tmp_path):
-    project = make_project(tmp_path / "project", tmp_path / "prefect-home")
+def test_seed_sweep_on_a_local_dask_cluster(new_project):
+    project = new_project("sweep")
     write_params(project.root, None, SMALL[1::2])
     done = project.fairgate("sweep", "--seeds", "1-3", "--task-runner", "dask", "--workers", "2")
     assert "3 seeds (torch)" in done.stdout and "Seed-to-seed spread of accuracy" in done.stdout

@@ -13,10 +13,10 @@ import pytest
 
 from fairgate.adapters.infra.processes import free_port
 from tests.faults.conftest import clean_frame
-from tests.project import BIN, REPO, SMALL, make_project
+from tests.project import BIN, REPO
 from tests.servers import stop_group, wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = REPO / "build" / "screenshots"
 
@@ -33,10 +33,9 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def ui(tmp_path_factory):
+def ui(browser, trained, copy_of):
     """A realistic history - one promoted run, one rejected, one validation failure - served by `fairgate ui`."""
-    project = make_project(tmp_path_factory.mktemp("ui"), tmp_path_factory.mktemp("prefect-home"))
-    project.fairgate("run", *SMALL)
+    project = copy_of(trained.project, "ui")  # the promoted run
     project.fairgate("run", "-S", "data.synthetic.bias=1", "-S", "gate.max_demographic_parity_difference=0.05",
                      "-S", "mitigate.methods=[]")
     bad = clean_frame(2000)

@@ -9,15 +9,17 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests import census
-from tests.project import BIN, SLOW, SMALL, Project, make_project, start_as_from_a_terminal
+from tests.project import BIN, SLOW, SMALL, Project, start_as_from_a_terminal
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("warm")]  # one worker keeps the module's `fairgate warm`
 SERVED = "running in the warm worker"
+REPORT = "reports/evaluate/report.json"
 
 
 class Worker:
@@ -39,37 +41,48 @@ class Worker:
         return self.process.wait(timeout=90)
 
 
+@dataclass(frozen=True)
+class FirstServed:
+    """What the first served run left, read before any other test runs anything in the project."""
+
+    run: subprocess.CompletedProcess
+    champion: str | None
+    spent: dict
+    report: dict
+    outputs: dict[str, str]
+
+
 @pytest.fixture(scope="module")
-def warm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Project, Worker, subprocess.CompletedProcess]]:
-    """A project served by `fairgate warm`, and the first `fairgate run` it served."""
-    project = make_project(tmp_path_factory.mktemp("warm"), tmp_path_factory.mktemp("prefect-home"))
+def warm(new_project, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Project, Worker, FirstServed]]:
+    """A project served by `fairgate warm` (on the session's Prefect server), and the first run it served."""
+    project = new_project("warm")
     worker = Worker(project, tmp_path_factory.mktemp("logs") / "warm.log")
     try:
         worker.wait_warm()
-        first = project.fairgate("run", *SMALL)
+        run = project.fairgate("run", *SMALL)
+        first = FirstServed(run, project.champion(), json.loads((project.root / ".fairgate" / "last_run.json").read_text()),
+                            json.loads((project.root / REPORT).read_text()), _output_hashes(project.root))
         yield project, worker, first
     finally:
         worker.stop()
 
 
 def test_a_served_run_does_the_whole_pipeline_and_promotes(warm):
-    project, _, first = warm
-    assert SERVED in first.stderr, first.stderr[:2000]
-    assert "Gate: PASS" in first.stdout and "promoted to champion" in first.stdout, first.stdout
-    assert project.champion() == "1"
-    spent = json.loads((project.root / ".fairgate" / "last_run.json").read_text())
-    assert all(spent["stages_run"].values()), spent
-    assert "train: running" in first.stderr and "promote: version 1" in first.stderr
+    _, _, first = warm
+    assert SERVED in first.run.stderr, first.run.stderr[:2000]
+    assert "Gate: PASS" in first.run.stdout and "promoted to champion" in first.run.stdout, first.run.stdout
+    assert first.champion == "1"
+    assert all(first.spent["stages_run"].values()), first.spent
+    assert "train: running" in first.run.stderr and "promote: version 1" in first.run.stderr
 
 
-def test_a_served_run_gives_the_same_model_as_a_cold_run(warm, tmp_path_factory):
-    served, _, _ = warm
-    cold = make_project(tmp_path_factory.mktemp("cold"), tmp_path_factory.mktemp("prefect-home-cold"))
+def test_a_served_run_gives_the_same_model_as_a_cold_run(warm, new_project):
+    _, _, first = warm
+    cold = new_project("cold")
     done = cold.fairgate("run", *SMALL)
     assert SERVED not in done.stderr
-    report = "reports/evaluate/report.json"
-    assert json.loads((cold.root / report).read_text()) == json.loads((served.root / report).read_text())
-    assert _output_hashes(cold.root) == _output_hashes(served.root)
+    assert json.loads((cold.root / REPORT).read_text()) == first.report
+    assert _output_hashes(cold.root) == first.outputs
 
 
 def test_the_next_standby_serves_the_next_run(warm):
@@ -144,10 +157,10 @@ def _running_mlflow_runs(project: Project) -> list:
     return client.search_runs([experiment], "attributes.status = 'RUNNING'")
 
 
-def test_a_census_file_with_its_quirks_is_served_like_a_cold_run(tmp_path_factory, tmp_path):
+def test_a_census_file_with_its_quirks_is_served_like_a_cold_run(new_project, tmp_path):
     """README's "Your own data" with a worker up: a drafted contract, a served run, then a later file that
     breaks the contract fails validate through the worker with the same clear message, nothing registered."""
-    project = make_project(tmp_path_factory.mktemp("warm-own-data"), tmp_path_factory.mktemp("prefect-home"))
+    project = new_project("warm-own-data")
     census.write(project.root / "adult.csv", rows=6000)
     project.fairgate("init", "--data", "adult.csv", "--sensitive", "sex,race")
     worker = Worker(project, tmp_path / "warm.log")
@@ -168,8 +181,8 @@ def test_a_census_file_with_its_quirks_is_served_like_a_cold_run(tmp_path_factor
         worker.stop()
 
 
-def test_stopping_the_worker_leaves_nothing_running(tmp_path_factory, tmp_path):
-    project = make_project(tmp_path_factory.mktemp("warm-stop"), tmp_path_factory.mktemp("prefect-home"))
+def test_stopping_the_worker_leaves_nothing_running(new_project, tmp_path):
+    project = new_project("warm-stop")
     worker = Worker(project, tmp_path / "warm.log")
     worker.wait_warm()
     assert _standbys(project.root), "the warm standby runs in the project"
@@ -181,10 +194,10 @@ def test_stopping_the_worker_leaves_nothing_running(tmp_path_factory, tmp_path):
     assert SERVED not in done.stderr and "declined" not in done.stderr  # no worker: a cold run, as always
 
 
-def test_kill_stops_the_worker_its_standby_and_its_prefect_server(tmp_path_factory, tmp_path):
+def test_kill_stops_the_worker_its_standby_and_its_prefect_server(new_project, tmp_path):
     """`kill PID`, as a script or a service manager stops a worker it started in the background (where Ctrl+C's
     SIGINT is ignored, as a shell's background job passes on)."""
-    project = make_project(tmp_path_factory.mktemp("warm-kill"), tmp_path_factory.mktemp("prefect-home"))
+    project = new_project("warm-kill", own_server=True)  # the worker's own Prefect server must stop with it
     worker = Worker(project, tmp_path / "warm.log")
     worker.wait_warm()
     assert _standbys(project.root) and _prefect_servers(project.root)

@@ -1,4 +1,5 @@
-"""A project with a champion already in place, so every failure can be checked to leave it alone."""
+"""Helpers for the fault tests. Their project with a champion already in place, so every failure can be checked to
+leave it alone, is `champion_project` (tests/conftest.py): a copy of the session's trained project per test."""
 
 from __future__ import annotations
 
@@ -6,19 +7,9 @@ import hashlib
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from fairgate.core.config import SyntheticConfig
 from fairgate.core.synthetic import generate
-from tests.project import SMALL, Project, make_project
-
-
-@pytest.fixture(scope="module")
-def champion_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    project = make_project(tmp_path_factory.mktemp("faults"), tmp_path_factory.mktemp("prefect-home"))
-    project.fairgate("run", *SMALL)
-    assert project.champion() == "1"
-    return project
 
 
 def tree_digest(path: Path) -> str:

@@ -1,22 +1,34 @@
-"""Bad config is rejected before any work starts, naming the key and what is allowed."""
+"""Bad config is rejected before any work starts, naming the key and what is allowed.
+
+The messages are checked with the CLI called in this process (`fairgate_here`); the first test goes through the
+real executable, for the exit code and the absence of a traceback at the boundary."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.project import Project, make_project
-
-pytestmark = pytest.mark.e2e
+from tests.project import Project
 
 
-@pytest.fixture(scope="module")
-def fresh(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    return make_project(tmp_path_factory.mktemp("config"), tmp_path_factory.mktemp("prefect-home"))
+@pytest.fixture
+def fresh(tmp_path) -> Project:
+    """A fresh copy of the repository; no test here gets as far as a run, so none needs a Prefect server."""
+    from tests.project import make_project
+
+    return make_project(tmp_path / "project", tmp_path / "prefect-home")
 
 
-def _rejected(project: Project, *overrides: str) -> str:
-    params_before = (project.root / "params.yaml").read_text()
-    done = project.fairgate("run", *overrides, check=False)
+@pytest.fixture
+def rejected(fairgate_here):
+    def check(project: Project, *overrides: str) -> str:
+        params_before = (project.root / "params.yaml").read_text()
+        done = fairgate_here(project, "run", *overrides)
+        return _nothing_ran(project, done, params_before)
+
+    return check
+
+
+def _nothing_ran(project: Project, done, params_before: str) -> str:
     assert done.returncode == 2, done.stderr
     assert not (project.root / "data/raw.parquet").exists(), "no stage may run"
     assert not (project.root / "mlflow.db").exists(), "nothing may be logged"
@@ -24,33 +36,36 @@ def _rejected(project: Project, *overrides: str) -> str:
     return " ".join(done.stderr.split())
 
 
-def test_unknown_key(fresh):
-    assert "unknown key 'train.epoch'" in _rejected(fresh, "-S", "train.epoch=3")
+def test_unknown_key_through_the_real_executable(fresh):
+    params_before = (fresh.root / "params.yaml").read_text()
+    done = fresh.fairgate("run", "-S", "train.epoch=3", check=False)
+    message = _nothing_ran(fresh, done, params_before)
+    assert "unknown key 'train.epoch'" in message and "Traceback" not in done.stdout + done.stderr
 
 
-def test_value_of_the_wrong_type(fresh):
-    message = _rejected(fresh, "-S", "train.batch_size=big")
+def test_value_of_the_wrong_type(fresh, rejected):
+    message = rejected(fresh, "-S", "train.batch_size=big")
     assert "'train.batch_size'" in message and "'big'" in message
 
 
-def test_threshold_out_of_range(fresh):
-    message = _rejected(fresh, "-S", "gate.max_equalized_odds_difference=2")
+def test_threshold_out_of_range(fresh, rejected):
+    message = rejected(fresh, "-S", "gate.max_equalized_odds_difference=2")
     assert "'gate.max_equalized_odds_difference'" in message and "less than or equal to 1" in message
 
 
-def test_unknown_framework_and_device(fresh):
-    assert "'train.framework': allowed values are 'torch' or 'tensorflow'" in _rejected(fresh, "-S", "train.framework=jax")
-    assert "'train.device': allowed values are 'auto', 'cpu' or 'cuda'" in _rejected(fresh, "-S", "train.device=tpu")
+def test_unknown_framework_and_device(fresh, rejected):
+    assert "'train.framework': allowed values are 'torch' or 'tensorflow'" in rejected(fresh, "-S", "train.framework=jax")
+    assert "'train.device': allowed values are 'auto', 'cpu' or 'cuda'" in rejected(fresh, "-S", "train.device=tpu")
 
 
-def test_sensitive_feature_that_is_not_a_column(fresh):
-    message = _rejected(fresh, "-S", "data.sensitive=[sex, religion]")
+def test_sensitive_feature_that_is_not_a_column(fresh, rejected):
+    message = rejected(fresh, "-S", "data.sensitive=[sex, religion]")
     assert "data.sensitive names 'religion'" in message and "age_group" in message
 
 
-def test_bad_schedule_and_drift_thresholds(fresh):
-    assert "'schedule.cron'" in _rejected(fresh, "-S", "schedule.cron=daily")
-    assert "drift.fail_above" in _rejected(fresh, "-S", "drift.warn_above=0.5", "-S", "drift.fail_above=0.2")
+def test_bad_schedule_and_drift_thresholds(fresh, rejected):
+    assert "'schedule.cron'" in rejected(fresh, "-S", "schedule.cron=daily")
+    assert "drift.fail_above" in rejected(fresh, "-S", "drift.warn_above=0.5", "-S", "drift.fail_above=0.2")
 
 
 def test_deploy_without_a_prefect_server_says_how_to_get_one(fresh):
@@ -72,14 +87,14 @@ def test_sweep_with_unreadable_seeds(fresh):
     assert done.returncode == 2 and "1,2,3" in done.stderr
 
 
-def test_a_params_file_with_a_duplicate_key_names_it_and_its_lines(fresh, tmp_path):
+def test_a_params_file_with_a_duplicate_key_names_it_and_its_lines(fresh, rejected, tmp_path):
     bad = tmp_path / "dup.yaml"
     bad.write_text((fresh.root / "params.yaml").read_text() + "train:\n  epochs: 3\n")
-    message = _rejected(fresh, "--params", str(bad))
+    message = rejected(fresh, "--params", str(bad))
     assert "duplicate key 'train' (first on line" in message and "Traceback" not in message
 
 
-def test_a_yaml_alias_bomb_is_refused_at_once_with_a_short_message(fresh, tmp_path):
+def test_a_yaml_alias_bomb_is_refused_at_once_with_a_short_message(fresh, rejected, tmp_path):
     import time
 
     lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
@@ -87,5 +102,5 @@ def test_a_yaml_alias_bomb_is_refused_at_once_with_a_short_message(fresh, tmp_pa
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text("\n".join(lines) + "\n")
     started = time.monotonic()
-    message = _rejected(fresh, "--params", str(bomb))
+    message = rejected(fresh, "--params", str(bomb))
     assert time.monotonic() - started < 15 and "aliases" in message and len(message) < 1000

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.project import BIN, SLOW, SMALL, make_project, start_as_from_a_terminal
+from tests.project import BIN, SLOW, SMALL, start_as_from_a_terminal
 
 pytestmark = pytest.mark.e2e
 
@@ -63,8 +63,8 @@ def _interrupted_during_training(project, log: Path, sig: signal.Signals, whole_
     return time.monotonic() - started
 
 
-def test_ctrl_c_during_training_stops_cleanly_and_says_so(tmp_path_factory, tmp_path):
-    project = make_project(tmp_path_factory.mktemp("ctrl-c"), tmp_path_factory.mktemp("ph"))
+def test_ctrl_c_during_training_stops_cleanly_and_says_so(new_project, tmp_path):
+    project = new_project("ctrl-c", own_server=True)  # the run's temporary Prefect server must stop with it
     log = tmp_path / "run.log"
     took = _interrupted_during_training(project, log, signal.SIGINT, whole_group=True)
     output = log.read_text()
@@ -84,8 +84,8 @@ def test_ctrl_c_during_training_stops_cleanly_and_says_so(tmp_path_factory, tmp_
     assert project.champion() == "1"
 
 
-def test_killed_during_training_reruns_cleanly_and_the_orphan_run_is_marked_killed(tmp_path_factory, tmp_path):
-    project = make_project(tmp_path_factory.mktemp("killed"), tmp_path_factory.mktemp("ph"))
+def test_killed_during_training_reruns_cleanly_and_the_orphan_run_is_marked_killed(new_project, tmp_path):
+    project = new_project("killed", own_server=True)  # the run's temporary Prefect server must die with it
     _interrupted_during_training(project, tmp_path / "run.log", signal.SIGKILL, whole_group=False)
     assert not _started_by_fairgate(project.root), "the run's Prefect server died with it"
     assert not (project.root / "models/candidate").exists(), "no half-written model"
@@ -103,8 +103,8 @@ def test_killed_during_training_reruns_cleanly_and_the_orphan_run_is_marked_kill
     assert not _started_by_fairgate(project.root)
 
 
-def test_a_second_run_in_the_same_workspace_exits_with_a_clear_message(tmp_path_factory, tmp_path):
-    project = make_project(tmp_path_factory.mktemp("twice"), tmp_path_factory.mktemp("ph"))
+def test_a_second_run_in_the_same_workspace_exits_with_a_clear_message(new_project, tmp_path):
+    project = new_project("twice")
     first = _start(project, *SMALL, log=tmp_path / "first.log")
     _wait_for(lambda: "ingest: running" in (tmp_path / "first.log").read_text())
     second = project.fairgate("run", check=False)
@@ -113,12 +113,12 @@ def test_a_second_run_in_the_same_workspace_exits_with_a_clear_message(tmp_path_
     assert "up to date" in project.dvc("status").stdout
 
 
-def test_dvc_repro_and_fairgate_run_at_once_give_the_workspace_busy_message(tmp_path_factory, tmp_path):
-    project = make_project(tmp_path_factory.mktemp("repro-busy"), tmp_path_factory.mktemp("ph"))
-    project.fairgate("run", *SMALL, "-S", "train.epochs=1")
+def test_dvc_repro_and_fairgate_run_at_once_give_the_workspace_busy_message(champion_project, tmp_path):
+    project = champion_project
     params = project.root / "params.yaml"
-    params.write_text(params.read_text().replace("epochs: 1", "epochs: 400").replace("patience: 3", "patience: 400")
-                      .replace("batch_size: 512", "batch_size: 32"))
+    slow = params.read_text().replace("epochs: 8", "epochs: 400").replace("patience: 3", "patience: 400")
+    params.write_text(slow.replace("batch_size: 512", "batch_size: 32"))
+    assert "epochs: 400" in params.read_text() and "batch_size: 32" in params.read_text()
     log = tmp_path / "repro.log"
     repro = subprocess.Popen([str(BIN / "dvc"), "repro"], cwd=project.root, env=project.env, stdout=log.open("w"),
                              stderr=subprocess.STDOUT, start_new_session=True)
@@ -134,8 +134,8 @@ def test_dvc_repro_and_fairgate_run_at_once_give_the_workspace_busy_message(tmp_
         repro.wait(timeout=60)
 
 
-def test_a_stage_that_dvc_repro_runs_during_a_fairgate_run_waits_its_turn(tmp_path_factory, tmp_path):
-    project = make_project(tmp_path_factory.mktemp("stage-busy"), tmp_path_factory.mktemp("ph"))
+def test_a_stage_that_dvc_repro_runs_during_a_fairgate_run_waits_its_turn(new_project, tmp_path):
+    project = new_project("stage-busy")
     first = _start(project, *SLOW, log=tmp_path / "first.log")
     try:
         _wait_for(lambda: "epoch 2 " in (tmp_path / "first.log").read_text())

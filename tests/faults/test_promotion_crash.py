@@ -11,27 +11,37 @@ from datetime import UTC, datetime
 import pytest
 
 from fairgate.adapters.infra import ledger
-from tests.project import REPO, SMALL, Project, make_project
+from tests.project import REPO, Project
 
 pytestmark = pytest.mark.e2e
-EASY_GATE = [*SMALL, "-S", "gate.margin=1.0", "-S", "gate.min_accuracy=0.5", "-S", "gate.min_roc_auc=0.5"]
+EASY_GATE = {"margin": "1.0", "min_accuracy": "0.5", "min_roc_auc": "0.5"}  # any new candidate passes against the champion
 STEPS = ["before_intent", "after_intent", "after_alias", "after_ledger"]
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    project = make_project(tmp_path_factory.mktemp("crash"), tmp_path_factory.mktemp("prefect-home"))
-    project.fairgate("run", *EASY_GATE, "-S", "train.epochs=2")
-    assert project.champion() == "1"
+def candidate_ready(trained, copy_of) -> Project:
+    """A copy of the session's trained project (version 1 champion) with a new candidate trained and gated, as
+    `dvc repro` leaves it: the next `fairgate stage promote` (or run) promotes it as version 2."""
+    project = copy_of(trained.project, "crash")
+    _new_candidate(project, 100)
     return project
 
 
-def _new_candidate(project: Project, seed: int) -> str:
-    """Train and gate a new candidate with `dvc repro` (no promote); return the version it will get."""
+@pytest.fixture
+def project(candidate_ready, copy_of) -> Project:
+    """A copy of ``candidate_ready``, for one test."""
+    return copy_of(candidate_ready, "crash-test")
+
+
+def _new_candidate(project: Project, seed: int) -> None:
+    """Train and gate a new candidate with `dvc repro` (no promote), under a gate it passes."""
     params = project.root / "params.yaml"
-    params.write_text(re.sub(r"(train:\n(?:  .*\n)*?  seed:) \d+", rf"\1 {seed}", params.read_text()))
+    text = re.sub(r"(train:\n(?:  .*\n)*?  seed:) \d+", rf"\1 {seed}", params.read_text())
+    for key, value in EASY_GATE.items():
+        text = re.sub(rf"(gate:\n(?:  .*\n)*?  {key}:) [0-9.]+", rf"\1 {value}", text)
+    params.write_text(text)
     project.dvc("repro")
-    return str(max(int(v.version) for v in project.versions()) + 1)
+    assert len(project.versions()) == 1, "dvc repro registers nothing"
 
 
 def _agree(project: Project) -> list[dict]:
@@ -57,7 +67,7 @@ def _agree(project: Project) -> list[dict]:
 
 @pytest.mark.parametrize("step", STEPS)
 def test_a_crash_while_promoting_is_repaired_by_the_next_run(project: Project, step: str):
-    candidate = _new_candidate(project, 100 + STEPS.index(step))
+    candidate = "2"
     before = ledger_len = len(_agree(project))
     crashed = subprocess.run([sys.executable, "-m", "tests.faults.promotion_crash", str(project.root), step],
                              cwd=REPO, env=project.env, capture_output=True, text=True, timeout=300)
@@ -80,6 +90,7 @@ def test_a_crash_while_promoting_is_repaired_by_the_next_run(project: Project, s
 
 
 def test_an_alias_moved_outside_fairgate_is_recorded_as_unaudited(project: Project):
+    project.fairgate("run")  # version 2 is promoted, so version 1 is another version to move the alias to
     _agree(project)
     versions = sorted(int(v.version) for v in project.versions())
     other = str(versions[0]) if project.champion() != str(versions[0]) else str(versions[-1])

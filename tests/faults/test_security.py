@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fairgate.adapters.infra.tracking import redact
-from tests.project import Project, make_project
+from tests.project import Project
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,8 +26,8 @@ def test_params_file_holds_no_credentials():
 
 
 @pytest.mark.e2e
-def test_unreachable_server_fails_with_bounded_retries_and_no_password_in_output(tmp_path_factory):
-    project: Project = make_project(tmp_path_factory.mktemp("unreachable"), tmp_path_factory.mktemp("ph"))
+def test_unreachable_server_fails_with_bounded_retries_and_no_password_in_output(new_project):
+    project: Project = new_project("unreachable")
     project.env["MLFLOW_TRACKING_URI"] = "http://alice:hunter2@127.0.0.1:9"
     done = project.fairgate("run", check=False)
     assert done.returncode == 1
