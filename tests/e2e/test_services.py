@@ -54,7 +54,10 @@ def services_project(tmp_path):
         admin.close()
 
 
-def test_pipeline_against_the_servers_then_a_deployment_on_the_worker(services_project):
+def test_the_production_profile_end_to_end(services_project, tmp_path):
+    """The pipeline, a deployment run by the process worker, then approval, serving, scoring and monitoring, with
+    the registry, the ledger and the flow runs on the PostgreSQL-backed servers; `services down` leaves nothing.
+    One test, so that the servers start once."""
     project, prefix, ports = services_project
     api = project.env["PREFECT_API_URL"]
     assert project.env["MLFLOW_TRACKING_URI"].startswith("http://127.0.0.1:")
@@ -62,6 +65,15 @@ def test_pipeline_against_the_servers_then_a_deployment_on_the_worker(services_p
         cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{prefix}_%",))
         assert {row[0] for row in cursor.fetchall()} == {f"{prefix}_mlflow", f"{prefix}_prefect"}
 
+    _pipeline_then_a_deployment_on_the_worker(project, prefix, api)
+    _after_promotion(project, api, tmp_path)
+
+    project.fairgate("services", "down")
+    assert all(port_free("127.0.0.1", port) for port in ports)
+    assert "no services started" in project.fairgate("services", "status").stdout
+
+
+def _pipeline_then_a_deployment_on_the_worker(project, prefix: str, api: str) -> None:
     project.fairgate("run")
     assert project.champion() == "1", "the champion alias lives in the server-side registry"
     client = project.client()
@@ -88,10 +100,6 @@ def test_pipeline_against_the_servers_then_a_deployment_on_the_worker(services_p
     assert client.search_runs([experiment], f"tags.`prefect.flow_run_id` = '{started['id']}'"), \
         "the worker's run logs to the MLflow server"
 
-    project.fairgate("services", "down")
-    assert all(port_free("127.0.0.1", port) for port in ports)
-    assert "no services started" in project.fairgate("services", "status").stdout
-
 
 def _failed(api: str, run_id: str) -> list:
     failed = [r for r in flow_runs(api, "FAILED") + flow_runs(api, "CRASHED") if r["id"] == run_id]
@@ -100,18 +108,17 @@ def _failed(api: str, run_id: str) -> list:
     return []
 
 
-def test_after_promotion_against_the_servers(services_project, tmp_path):
-    """Approval, serving, scoring and monitoring once with the registry, the ledger and the flow runs on the
-    PostgreSQL-backed servers."""
+def _after_promotion(project, api: str, tmp_path) -> None:
+    """Approval, serving, scoring and monitoring once against the servers."""
     from tests.production import post_rows, production_rows, start_model_server, stop_model_server, write_batch
 
-    project, _, _ = services_project
-    api = project.env["PREFECT_API_URL"]
-    done = project.fairgate("run", "-S", "promote.require_approval=true", "-S", "monitor.key=id")
-    assert "waits for approval" in done.stdout and project.champion() is None
-    assert project.champion(alias="candidate") == "1"
-    project.fairgate("approve", "1", "--reason", "reviewed")
-    assert project.champion() == "1" and "approved: reviewed" in project.fairgate("history").stdout
+    champion = project.champion()
+    done = project.fairgate("run", "-S", "train.seed=11", "-S", "gate.margin=0.2", "-S", "promote.require_approval=true",
+                            "-S", "monitor.key=id")
+    waiting = project.champion(alias="candidate")
+    assert "waits for approval" in done.stdout and project.champion() == champion and waiting not in (None, champion)
+    project.fairgate("approve", waiting, "--reason", "reviewed")
+    assert project.champion() == waiting and "approved: reviewed" in project.fairgate("history").stdout
 
     port = free_port()
     server = start_model_server(project, port)

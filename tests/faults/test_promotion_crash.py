@@ -44,7 +44,14 @@ def _new_candidate(project: Project, seed: int) -> None:
     assert len(project.versions()) == 1, "dvc repro registers nothing"
 
 
-def _agree(project: Project) -> list[dict]:
+@pytest.fixture
+def agree(fairgate_here):
+    """Check that the ledger, the alias and `fairgate history --at` agree (history read in this process: the
+    command's boundary is tested with its subprocess in the test of an unaudited move); return the entries."""
+    return lambda project: _agree(project, fairgate_here)
+
+
+def _agree(project: Project, fairgate_here) -> list[dict]:
     client = project.client()
     import mlflow
 
@@ -54,9 +61,9 @@ def _agree(project: Project) -> list[dict]:
     champion = project.champion()
     assert ledger.ledger_champion(entries) == champion, entries
     now = datetime.now(UTC).isoformat()
-    at = project.fairgate("history", "--at", now).stdout
+    at = fairgate_here(project, "history", "--at", now).stdout
     assert f"version {champion}" in at, at
-    history = project.fairgate("history").stdout
+    history = fairgate_here(project, "history").stdout
     assert f"-> {champion})" in history.strip().splitlines()[-1], history
     version = client.get_model_version("fairgate", champion)
     decided = [e for e in entries if e["action"] in ("promoted", "rejected") and e["version"] == champion]
@@ -66,14 +73,14 @@ def _agree(project: Project) -> list[dict]:
 
 
 @pytest.mark.parametrize("step", STEPS)
-def test_a_crash_while_promoting_is_repaired_by_the_next_run(project: Project, step: str):
+def test_a_crash_while_promoting_is_repaired_by_the_next_run(project: Project, agree, step: str):
     candidate = "2"
-    before = ledger_len = len(_agree(project))
+    before = ledger_len = len(agree(project))
     crashed = subprocess.run([sys.executable, "-m", "tests.faults.promotion_crash", str(project.root), step],
                              cwd=REPO, env=project.env, capture_output=True, text=True, timeout=300)
     assert crashed.returncode == 137, crashed.stderr[-2000:]
     done = project.fairgate("run")
-    entries = _agree(project)
+    entries = agree(project)
     assert project.champion() == candidate, "the passing candidate ends up champion either way"
     new = entries[ledger_len:]
     actions = [e["action"] for e in new]
@@ -89,13 +96,13 @@ def test_a_crash_while_promoting_is_repaired_by_the_next_run(project: Project, s
     assert before <= len(entries)
 
 
-def test_an_alias_moved_outside_fairgate_is_recorded_as_unaudited(project: Project):
+def test_an_alias_moved_outside_fairgate_is_recorded_as_unaudited(project: Project, agree):
     project.fairgate("run")  # version 2 is promoted, so version 1 is another version to move the alias to
-    _agree(project)
+    agree(project)
     versions = sorted(int(v.version) for v in project.versions())
     other = str(versions[0]) if project.champion() != str(versions[0]) else str(versions[-1])
     project.client().set_registered_model_alias("fairgate", "champion", other)
     done = project.fairgate("history")
     assert "AUDIT" in done.stderr and "unaudited" in done.stdout
-    entries = _agree(project)
+    entries = agree(project)
     assert entries[-1]["action"] == "unaudited" and entries[-1]["version"] == other
