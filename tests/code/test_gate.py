@@ -193,3 +193,15 @@ def test_equalized_odds_counts_the_positives_not_the_rows():
     decision = decide(REPORT, _stats(y, pred, None, sens, n=200), GateConfig(min_group_size=30))
     check = next(c for c in decision.checks if c.name == "equalized_odds_difference[group]")
     assert check.status == INSUFFICIENT and "positives {'g1': 6}" in check.detail
+
+
+def test_the_intersection_is_judged_by_the_same_rules_and_its_small_cells_are_undecided():
+    y, pred, _, sens = _groups(2, 3000, 4)
+    sens["age"] = np.random.default_rng(99).choice(["a", "b", "c"], len(y), p=[0.45, 0.45, 0.1])
+    stats = gate_statistics(y, pred, None, sens, n=200, seed=1, confidence=0.95, primary="accuracy", intersectional=True)
+    checks = {c.name: c for c in decide(REPORT, stats, GateConfig(intersectional=True)).checks if c.kind == "fairness"}
+    assert checks["demographic_parity_difference[group]"].status == PASS
+    joint = checks["equalized_odds_difference[group x age]"]
+    assert joint.status == INSUFFICIENT and "labelled positives per group" in joint.detail
+    assert not [c for c in checks.values() if c.status == FAIL]
+    assert len(stats["evidence"]["group x age"]) == 6
