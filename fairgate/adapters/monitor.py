@@ -94,7 +94,11 @@ def _act(root: Path, params: Params, report: dict[str, Any]) -> str | None:
         return f"no rollback: version {version} is no longer the champion"
     failed = [c["name"] for c in report["checks"] if c["status"] == core.BREACH]
     reason = f"monitor: breach on {report['rows']} labelled production rows: {', '.join(failed)}"
-    entry = promotion.rollback(name, alias, None, reason, lineage_tags(root))
+    try:
+        entry = promotion.rollback(name, alias, None, reason, lineage_tags(root), cause="breach")
+    except StageError as exc:  # the breach still stands and is reported; the rollback's failure beside it
+        log.error("monitor: the rollback after the breach failed: %s", exc.problem)
+        return f"rollback FAILED: {exc.problem} ({exc.fix})"
     return f"rolled back from version {version} to version {entry['version']} (ledger entry {entry['seq']})"
 
 
@@ -108,7 +112,8 @@ def run_monitor(root: Path, params: Params, labels: Path, predictions: Path) -> 
     report = core.judge_production(labels_y, joined["prediction"].to_numpy(), joined[list(params.data.sensitive)],
                                    params.gate, gate_evidence(name, version))
     report |= {"model": name, "version": version, "key": params.monitor.key, "labels": str(labels),
-               "predictions": str(predictions)}
+               "predictions": str(predictions),
+               "champion": registry.champion_version(name, params.promote.alias)}
     report["action"] = _act(root, params, report)
     files.write_json(root / REPORT, report)
     files.write_text(root / REPORT_MD, core.markdown(report))

@@ -16,7 +16,7 @@ import pandas as pd
 
 from fairgate.adapters.infra import files, registry, run_pages, tracking
 from fairgate.adapters.infra.memory import rows_per_chunk
-from fairgate.adapters.source import header
+from fairgate.adapters.source import header, reading
 from fairgate.core.bundle import ModelBundle
 from fairgate.core.config import Params
 from fairgate.core.contract import Schema
@@ -35,24 +35,51 @@ def chunk_rows(columns: int) -> int:
     return rows_per_chunk(200 * columns, 20, MIN_CHUNK, MAX_CHUNK)
 
 
+def check_paths(root: Path, source: Path, output: Path) -> None:
+    """Refuse, before anything is read or written, a batch that is not there and an output that would overwrite
+    the batch or a file DVC tracks, or that would hold Parquet under another suffix."""
+    from fairgate.adapters.infra.dag import tracked_paths
+
+    if not source.is_file():
+        raise StageError("score", f"the batch '{source}' does not exist", "pass --input with a CSV or Parquet file")
+    if output.resolve() == source.resolve():
+        raise StageError("score", f"the output '{output}' is the batch itself, which scoring would overwrite",
+                         "pass --output with another file; nothing was written")
+    if output.suffix.lower() != ".parquet":
+        raise StageError("score", f"the output '{output.name}' does not end in .parquet, but score writes Parquet",
+                         f"pass --output {output.with_suffix('.parquet').name} (or leave --output out for "
+                         "predictions/<input>.scored.parquet); nothing was written")
+    target = output.resolve()
+    for tracked in tracked_paths(root):
+        if target == tracked.resolve() or tracked.resolve() in target.parents:
+            raise StageError("score", f"the output '{output}' is under {tracked.relative_to(root)}, which DVC tracks "
+                             "as the pipeline's data", "write the predictions elsewhere (the default is predictions/"
+                             "<input>.scored.parquet); nothing was written")
+
+
 def chunks(path: Path, params: Params, rows: int | None = None) -> Iterator[pd.DataFrame]:
-    """The batch, normalised as ingest normalises the training data, ``rows`` at a time."""
+    """The batch, normalised as ingest normalises the training data, ``rows`` at a time (no empty chunk)."""
     cfg = params.data
     if not path.is_file():
         raise StageError("score", f"the batch '{path}' does not exist", "pass --input with a CSV or Parquet file")
-    if path.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
+    with reading(path, cfg, "score"):
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
 
-        handle = pq.ParquetFile(path)
-        size = rows or chunk_rows(len(handle.schema_arrow))
-        for batch in handle.iter_batches(batch_size=size):
-            yield normalise(batch.to_pandas(), cfg)
-        return
-    names = header(path, cfg)
-    size = rows or chunk_rows(len(names))
-    for part in pd.read_csv(path, sep=cfg.delimiter, na_values=cfg.na_values or None, encoding=cfg.encoding,
-                            skipinitialspace=cfg.strip_whitespace, chunksize=size):
-        yield normalise(part, cfg)
+            handle = pq.ParquetFile(path)
+            size = rows or chunk_rows(len(handle.schema_arrow))
+            parts = (batch.to_pandas() for batch in handle.iter_batches(batch_size=size))
+        else:
+            size = rows or chunk_rows(len(header(path, cfg)))
+            parts = pd.read_csv(path, sep=cfg.delimiter, na_values=cfg.na_values or None, encoding=cfg.encoding,
+                                skipinitialspace=cfg.strip_whitespace, chunksize=size)
+    while True:
+        with reading(path, cfg, "score"):
+            part = next(parts, None)
+        if part is None:
+            return
+        if len(part):
+            yield normalise(part, cfg)
 
 
 def batch_schema(bundle: ModelBundle, params: Params) -> Schema:
@@ -127,6 +154,7 @@ def score_batch(root: Path, params: Params, source: Path, output: Path, chunk: i
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    check_paths(root, source, output)
     tracking.configure(root, params.tracking.experiment)
     name, alias = params.promote.model_name, params.promote.alias
     champion = registry.champion(name, alias)

@@ -23,7 +23,7 @@ def read_source(cfg: DataConfig, root: Path) -> pd.DataFrame:
     if cfg.source == "synthetic":
         return generate(cfg.synthetic, target=cfg.target, positive_label=str(cfg.positive_label))
     path = source_path(cfg, root)
-    with _reading(path, cfg):
+    with reading(path, cfg):
         if path.suffix.lower() == ".parquet":
             frame = pd.read_parquet(path)
             _check_unique_names(list(frame.columns), path)
@@ -44,17 +44,17 @@ def source_path(cfg: DataConfig, root: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _reading(path: Path, cfg: DataConfig) -> Iterator[None]:
+def reading(path: Path, cfg: DataConfig, stage: str = "ingest") -> Iterator[None]:
     """Reading errors as the user's fix: an empty file, the wrong encoding, an unreadable format."""
     try:
         yield
     except pd.errors.EmptyDataError:
-        raise StageError("ingest", f"'{path}' is empty", "supply a file with a header row and data rows") from None
+        raise StageError(stage, f"'{path}' is empty", "supply a file with a header row and data rows") from None
     except UnicodeError:
-        raise StageError("ingest", f"'{path.name}' is not {cfg.encoding} text{_encoding_hint(path)}",
+        raise StageError(stage, f"'{path.name}' is not {cfg.encoding} text{_encoding_hint(path)}",
                          "set data.encoding to the file's encoding (utf-16, latin-1, ...) or save it as UTF-8") from None
     except (ValueError, OSError) as exc:
-        raise StageError("ingest", f"cannot read '{path}': {exc}", "check the file format") from None
+        raise StageError(stage, f"cannot read '{path}': {exc}", "check the file format") from None
 
 
 def _csv_options(cfg: DataConfig) -> dict[str, Any]:
@@ -75,7 +75,7 @@ def source_chunks(cfg: DataConfig, root: Path, rows: int, whole_below: int) -> I
     path = source_path(cfg, root) if cfg.source != "synthetic" else None
     large = path is not None and path.stat().st_size >= whole_below
     if large and path.suffix.lower() == ".parquet":
-        with _reading(path, cfg):
+        with reading(path, cfg):
             _check_unique_names(pq.ParquetFile(path).schema_arrow.names, path)
             chunks = frame_chunks(path, rows)
             first = next(chunks)
@@ -84,11 +84,11 @@ def source_chunks(cfg: DataConfig, root: Path, rows: int, whole_below: int) -> I
             yield from chunks
         return
     if large:
-        with _reading(path, cfg):
+        with reading(path, cfg):
             _check_unique_names(header(path, cfg), path)
             types = _settled_csv_types(path, cfg, rows)
         if types is not None:
-            with _reading(path, cfg):
+            with reading(path, cfg):
                 yield from pd.read_csv(path, **_csv_options(cfg), dtype=types, chunksize=rows)
             return
     whole = read_source(cfg, root)

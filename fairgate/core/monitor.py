@@ -52,9 +52,12 @@ def judge_production(y: np.ndarray, predicted: np.ndarray, sensitive: pd.DataFra
 
 def markdown(report: dict[str, Any]) -> str:
     """The report for people, and for the Prefect artifact."""
+    champion = report.get("champion", report["version"])
+    who = (f"Champion `{report['model']}` version {report['version']}" if champion == report["version"] else
+           f"`{report['model']}`: rows scored by version {report['version']} (champion is {champion or 'none'})")
     lines = [f"# Fairness monitoring: {report['verdict'].upper()}", "",
-             f"Champion `{report['model']}` version {report['version']} on {report['rows']} labelled production rows "
-             f"(labels joined on `{report['key']}`).", "", "| check | estimate | CI | at the gate | rule | status |",
+             f"{who} on {report['rows']} labelled production rows (labels joined on `{report['key']}`).", "",
+             "| check | estimate | CI | at the gate | rule | status |",
              "| --- | --- | --- | --- | --- | --- |"]
     for check in report["checks"]:
         interval, gate = check["interval"], check.get("at_gate") or {}

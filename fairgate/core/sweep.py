@@ -11,7 +11,8 @@ HEADLINE = ("accuracy", "balanced_accuracy", "roc_auc")
 
 
 def parse_seeds(text: str) -> list[int]:
-    """'1,2,3' or '1-4' (inclusive) -> a list of distinct seeds, in order."""
+    """'1,2,3' or '1-4' (inclusive) -> a list of distinct seeds, in order: at least two, none repeated, since the
+    sweep reports their spread."""
     seeds: list[int] = []
     for part in (p.strip() for p in text.split(",") if p.strip()):
         low, sep, high = part.partition("-")
@@ -20,8 +21,15 @@ def parse_seeds(text: str) -> list[int]:
         except ValueError:
             raise ValueError(f"--seeds '{text}': use numbers like 1,2,3 or a range like 1-5") from None
     if not seeds:
-        raise ValueError("--seeds is empty: give at least one seed, e.g. 1,2,3")
-    return list(dict.fromkeys(seeds))
+        raise ValueError("--seeds is empty: give at least two seeds, e.g. 1,2,3")
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    if repeated:
+        raise ValueError(f"--seeds '{text}' repeats {repeated}: the same seed trains the same model, so its spread "
+                         "would be 0; give distinct seeds, e.g. 1,2,3")
+    if len(seeds) < 2:
+        raise ValueError(f"--seeds '{text}' is one seed, which has no spread; give at least two, e.g. 1,2,3 (or "
+                         "`fairgate run` for one model)")
+    return seeds
 
 
 def summarise(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:

@@ -67,6 +67,13 @@ def test_the_report_sets_the_gate_evidence_beside_production():
     assert text.startswith("# Fairness monitoring: OK")
     assert "| accuracy |" in text and "| 0.85 |" in text and "0.03 [0.01, 0.05]" in text
     assert next(c for c in report["checks"] if c["name"] == "equalized_odds_difference[sex]")["at_gate"] is None
+    assert "Champion `m` version 3 on 4000 labelled" in text
+
+
+def test_the_report_of_rows_an_older_version_scored_says_so_and_names_the_champion():
+    report = judge_production(*_rows(), GATE) | {"model": "m", "version": "1", "key": "id", "champion": "2"}
+    text = markdown(report)
+    assert "rows scored by version 1 (champion is 2)" in text and "Champion `m` version 1" not in text
 
 
 def _looks(groups: int, rows: int, seed: int, lowered: float = 0.0):

@@ -149,3 +149,72 @@ def test_a_waiting_candidate_is_recorded_once_and_gets_its_alias_back_after_a_cr
     assert again["action"] == "awaiting_approval" and not again["recorded"]
     assert registry.champion_version(name, "candidate") == waiting
     assert [e["action"] for e in ledger.read(name)] == ["promoted", "awaiting_approval"]
+
+
+def test_rollback_refuses_a_version_that_was_never_champion_even_with_force(slice_ctx, request):
+    name = _fresh_name(request)
+    model_uri = json.loads(slice_ctx.path(paths.TRAIN_RUN).read_text())["model_uri"]
+    v1, v2 = _versions(name, 2, model_uri)
+    promotion.promote(name, "champion", v1, _decision(None, "fail"), pytest.fail, {})
+    with pytest.raises(StageError, match=f"version {v1} of '{name}' was never champion"):
+        promotion.rollback(name, "champion", v1, "x", {})
+    promotion.promote(name, "champion", v2, _decision(None), pytest.fail, {})
+    with pytest.raises(StageError, match="was never champion"):
+        promotion.rollback(name, "champion", v1, "an override cannot pass the gate", {}, force=True)
+    with pytest.raises(StageError, match="no earlier champion to roll back to"):
+        promotion.rollback(name, "champion", None, "nothing before", {})
+    assert registry.champion_version(name, "champion") == v2
+    assert [e["action"] for e in ledger.read(name)] == ["rejected", "promoted"]
+
+
+def test_rollback_skips_a_version_monitoring_removed_and_force_records_an_override(slice_ctx, request):
+    name = _fresh_name(request)
+    model_uri = json.loads(slice_ctx.path(paths.TRAIN_RUN).read_text())["model_uri"]
+    v1, v2 = _versions(name, 2, model_uri)
+    promotion.promote(name, "champion", v1, _decision(None), pytest.fail, {})
+    promotion.promote(name, "champion", v2, _decision(v1), pytest.fail, {})
+    promotion.rollback(name, "champion", None, "monitor: breach on 600 labelled production rows: eo[sex]", {},
+                       cause="breach")
+    assert registry.champion_version(name, "champion") == v1
+    with pytest.raises(StageError, match=f"no earlier champion to roll back to .*version {v2} \\(removed by monitoring"):
+        promotion.rollback(name, "champion", None, "test", {})
+    with pytest.raises(StageError, match=f"version {v2} was removed by monitoring") as refused:
+        promotion.rollback(name, "champion", v2, "test", {})
+    assert "--force" in refused.value.fix
+    with pytest.raises(StageError, match="--reason is empty"):
+        promotion.rollback(name, "champion", v2, "  ", {}, force=True)
+    entry = promotion.rollback(name, "champion", v2, "the breach was a labelling error", {}, force=True)
+    assert entry["override"] is True and registry.champion_version(name, "champion") == v2
+    assert ledger.read(name)[-1]["override"] is True
+    back = promotion.rollback(name, "champion", None, "v2 again misbehaves", {})
+    assert back["version"] == v1 and "override" not in back, "a plain move back needs no override"
+
+
+def test_a_manual_rollback_can_be_undone_but_a_reviewer_rejection_cannot(slice_ctx, request):
+    name = _fresh_name(request)
+    model_uri = json.loads(slice_ctx.path(paths.TRAIN_RUN).read_text())["model_uri"]
+    v1, v2 = _versions(name, 2, model_uri)
+    promotion.promote(name, "champion", v1, _decision(None), pytest.fail, {})
+    promotion.promote(name, "champion", v2, _decision(v1), pytest.fail, {})
+    promotion.rollback(name, "champion", None, "checking something", {})
+    assert promotion.rollback(name, "champion", None, "checked, v2 is fine", {})["version"] == v2
+    ledger.append(name, {"action": "rejected", "version": v1, "reasons": ["re-gated: accuracy"], "model": name,
+                         "verdict": "fail"})
+    with pytest.raises(StageError, match=f"version {v1} was rejected \\(ledger #5: re-gated: accuracy\\)"):
+        promotion.rollback(name, "champion", v1, "x", {})
+
+
+def test_approve_reject_and_rollback_refuse_an_empty_reason(slice_ctx, request):
+    from fairgate.adapters.infra import approval
+
+    name = _fresh_name(request)
+    model_uri = json.loads(slice_ctx.path(paths.TRAIN_RUN).read_text())["model_uri"]
+    champion, waiting = _versions(name, 2, model_uri)
+    promotion.promote(name, "champion", champion, _decision(None), pytest.fail, {})
+    promotion.promote(name, "champion", waiting, _decision(champion), pytest.fail, {}, pending_alias="candidate")
+    with pytest.raises(StageError, match="--reason is empty"):
+        approval.approve(name, "champion", "candidate", waiting, "", pytest.fail, {})
+    with pytest.raises(StageError, match="--reason is empty"):
+        approval.reject(name, "champion", "candidate", waiting, " ", {})
+    assert registry.champion_version(name, "candidate") == waiting
+    assert registry.champion_version(name, "champion") == champion

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fairgate.adapters.infra.files import umask
 from fairgate.adapters.infra.processes import free_port, port_free
 from tests.production import (
     KEY,
@@ -111,6 +112,45 @@ def test_score_writes_predictions_with_the_version_the_input_hash_and_a_run(proj
     run = project.client().get_run(scored["scoring_run_id"].iloc[0])
     assert run.data.tags["score.model_version"] == champion and run.data.metrics["score.rows"] == len(frame)
     assert not list((tmp_path / "out").glob(".*.tmp")), "no temporary file left behind"
+    assert _mode(tmp_path / "out" / "scored.parquet") == 0o666 & ~umask(), "the output honours the umask"
+
+
+def _mode(path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+@pytest.mark.parametrize(("case", "output", "message"), [
+    ("its own input", lambda batch, root: batch, "is the batch itself, which scoring would overwrite"),
+    ("its own Parquet input", None, "is the batch itself, which scoring would overwrite"),
+    ("not Parquet", lambda batch, root: batch.with_name("scored.csv"), "does not end in .parquet"),
+    ("DVC's data", lambda batch, root: root / "data/input/scored.parquet", "is under data/input, which DVC tracks"),
+])
+def test_score_refuses_an_output_that_would_overwrite_what_it_must_not(project, tmp_path, fairgate_here, case, output,
+                                                                       message):
+    batch, _ = write_batch(production_rows(50), tmp_path, "batch")
+    if output is None:
+        batch = tmp_path / "batch.parquet"
+        production_rows(50).to_parquet(batch)
+    before = batch.read_bytes()
+    target = batch if output is None else output(batch, project.root)
+    done = fairgate_here(project, "score", "--input", str(batch), "--output", str(target))
+    assert done.returncode == 1 and message in done.stderr, done.stderr
+    assert batch.read_bytes() == before and not (project.root / "data/input/scored.parquet").exists()
+
+
+@pytest.mark.parametrize(("case", "content", "message"), [
+    ("missing", None, "does not exist"),
+    ("empty", "", "is empty"),
+    ("header only", "header", "has no rows"),
+])
+def test_score_says_plainly_what_is_wrong_with_the_batch_file(project, tmp_path, fairgate_here, case, content, message):
+    batch = tmp_path / "batch.csv"
+    if content is not None:
+        columns = production_rows(5).columns
+        batch.write_text(",".join(columns) + "\n" if content == "header" else content)
+    done = fairgate_here(project, "score", "--input", str(batch), "--output", str(tmp_path / "scored.parquet"))
+    assert done.returncode == 1 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "scored.parquet").exists()
 
 
 @pytest.mark.parametrize(("case", "change", "message"), [
@@ -149,6 +189,7 @@ def test_monitor_says_ok_on_a_clean_labelled_batch(project, tmp_path, score_here
     assert gap["interval"]["low"] <= gap["interval"]["estimate"] <= gap["interval"]["high"]
     assert gap["at_gate"]["interval"] is not None, "the champion's gate evidence is set beside production's"
     assert (project.root / "reports/monitor/report.md").read_text().startswith("# Fairness monitoring: OK")
+    assert _mode(project.root / "reports/monitor/report.json") == 0o666 & ~umask(), "the report honours the umask"
 
 
 def test_monitor_on_a_small_labelled_batch_is_insufficient_evidence_and_does_nothing(project, tmp_path, score_here):
@@ -182,7 +223,8 @@ def test_a_breach_alerts_and_exits_non_zero_without_moving_the_champion(project,
     assert project.champion() == champion
 
 
-def test_a_breach_with_on_breach_rollback_moves_the_champion_back(project, tmp_path, score_here):
+def test_a_breach_with_on_breach_rollback_moves_the_champion_back_and_only_an_override_returns_it(
+        project, tmp_path, score_here, fairgate_here):
     before = project.champion()
     project.fairgate("run", *NEW_CANDIDATE, "-S", "train.seed=11")
     after = project.champion()
@@ -196,6 +238,27 @@ def test_a_breach_with_on_breach_rollback_moves_the_champion_back(project, tmp_p
     history = " ".join(project.fairgate("history").stdout.split())
     assert f"rolled_back version {before} (champion {after} -> {before})" in history
     assert "monitor: breach on 4000 labelled production rows: demographic_parity_difference[sex]" in history
+
+    refused = project.fairgate("rollback", "--reason", "test", check=False)
+    assert refused.returncode == 1 and f"version {after} (removed by monitoring" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr and project.champion() == before
+    unexplained = fairgate_here(project, "rollback", "--to", after, "--force")
+    assert unexplained.returncode == 2 and "add --reason" in unexplained.stderr and project.champion() == before
+    fairgate_here(project, "rollback", "--to", after, "--force", "--reason", "the labels were mislabelled")
+    assert project.champion() == after
+    history = " ".join(project.fairgate("history").stdout.split())
+    assert f"rolled_back version {after} (champion {before} -> {after}) verdict=None by" in history
+    assert "OVERRIDE: the labels were mislabelled" in history
+
+
+def test_a_breach_with_rollback_but_no_earlier_champion_is_still_reported_and_exits_4(project, tmp_path, score_here):
+    _set(project, "on_breach: alert", "on_breach: rollback")
+    predictions, labels = _skewed_batch(score_here, tmp_path)
+    done = _monitor(project, predictions, labels, check=False)
+    assert done.returncode == 4 and "Fairness monitoring: BREACH" in done.stdout, done.stdout + done.stderr
+    report = _report(project)
+    assert report["verdict"] == "breach" and "rollback FAILED: no earlier champion" in report["action"]
+    assert "rollback FAILED" in done.stdout and project.champion() == "1"
 
 
 def _waiting_run(project: Project, seed: int) -> str:
@@ -228,14 +291,20 @@ def test_with_approval_required_a_pass_waits_and_approve_moves_the_champion_even
     assert f"awaiting_approval version {second} (champion {champion} -> {champion})" in history
 
 
-def test_reject_clears_the_pending_alias_and_leaves_the_champion(project):
+def test_reject_clears_the_pending_alias_and_leaves_the_champion_and_rollback_cannot_promote_it(project,
+                                                                                                   fairgate_here):
     champion = project.champion()
     waiting = _waiting_run(project, 31)
+    empty = fairgate_here(project, "reject", waiting, "--reason", " ")
+    assert empty.returncode == 1 and "--reason is empty" in empty.stderr
     done = project.fairgate("reject", waiting, "--reason", "not this quarter")
     assert project.champion() == champion and project.champion(alias="candidate") is None, done.stdout
     assert f"approval_rejected version {waiting}" in project.fairgate("history").stdout
     refused = project.fairgate("approve", waiting, "--reason", "changed my mind", check=False)
     assert refused.returncode == 1 and "is not waiting for approval" in refused.stderr
+    around = fairgate_here(project, "rollback", "--to", waiting, "--reason", "a side door", "--force")
+    assert around.returncode == 1 and f"version {waiting} of 'fairgate' was never champion" in around.stderr
+    assert project.champion() == champion
 
 
 def test_approving_a_version_that_failed_the_gate_is_refused(project):
@@ -245,6 +314,8 @@ def test_approving_a_version_that_failed_the_gate_is_refused(project):
     refused = project.fairgate("approve", failed, "--reason", "ship it", check=False)
     assert refused.returncode == 1 and f"version {failed} failed the gate (accuracy" in refused.stderr, refused.stderr
     assert "Traceback" not in refused.stderr and project.champion() == champion
+    around = project.fairgate("rollback", "--to", failed, "--reason", "ship it anyway", check=False)
+    assert around.returncode == 1 and "was never champion" in around.stderr and project.champion() == champion
 
 
 def test_a_census_batch_with_real_quirks_is_scored_and_monitored(new_project, tmp_path):

@@ -18,6 +18,7 @@ from fairgate.adapters.infra.promotion import (
     gate_tags,
     move_alias,
     reconcile_locked,
+    required_reason,
     store_uri,
 )
 from fairgate.core.errors import StageError
@@ -52,7 +53,7 @@ def approve(name: str, alias: str, pending_alias: str, version: str, reason: str
             lineage: dict[str, str]) -> dict[str, Any]:
     """Move the champion to the waiting ``version``. Its gate evidence must be against the champion of now; when
     the champion moved since, the candidate is judged again (``reevaluate``) and waits anew or is rejected."""
-    regated = False
+    reason, regated = required_reason("approve", reason), False
     for _ in range(MAX_ATTEMPTS):
         with exclusive(lock_path(store_uri(), name)):
             reconcile_locked(name, alias)
@@ -83,6 +84,7 @@ def approve(name: str, alias: str, pending_alias: str, version: str, reason: str
 
 def reject(name: str, alias: str, pending_alias: str, version: str, reason: str, lineage: dict[str, str]) -> dict[str, Any]:
     """Clear the pending alias from ``version``; the champion stays where it is."""
+    reason = required_reason("reject", reason)
     with exclusive(lock_path(store_uri(), name)):
         reconcile_locked(name, alias)
         waiting = waiting_entry(name, pending_alias, version, "reject")

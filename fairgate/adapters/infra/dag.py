@@ -16,6 +16,17 @@ def stage_order(root: Path) -> list[str]:
     return list(spec.get("stages", {}))
 
 
+def tracked_paths(root: Path) -> list[Path]:
+    """Every path dvc.yaml names as a stage's dependency or output, and every ``.dvc`` file's target."""
+    spec = yaml.safe_load((root / "dvc.yaml").read_text()) or {} if (root / "dvc.yaml").is_file() else {}
+    named = []
+    for stage in spec.get("stages", {}).values():
+        for entry in [*(stage.get("deps") or []), *(stage.get("outs") or [])]:
+            named.append(next(iter(entry)) if isinstance(entry, dict) else entry)
+    pointers = [p.with_suffix("") for p in root.glob("data/**/*.dvc")]
+    return [root / str(n) for n in named] + pointers
+
+
 BUSY = ("this workspace is busy: another DVC command (`dvc repro`?) holds its DVC lock; wait for it to "
         "finish, then run again")
 

@@ -129,3 +129,26 @@ def champion_at(entries: list[dict[str, Any]], when: datetime) -> str | None:
         if entry["action"] in MOVES and datetime.fromisoformat(entry["time"]) <= when:
             champion = entry.get("champion_after")
     return champion
+
+
+def champions(entries: list[dict[str, Any]]) -> list[str]:
+    """Every version the completed moves made champion, oldest first (repeats kept)."""
+    return [e["champion_after"] for e in entries if e["action"] in MOVES and e.get("champion_after") is not None]
+
+
+def removed_since_champion(entries: list[dict[str, Any]], version: str) -> str | None:
+    """Why ``version`` may not simply come back: what turned it down after it last became champion (a breach that
+    removed it, a failed re-gate, a reviewer's rejection), or None."""
+    last = max((i for i, e in enumerate(entries) if e["action"] in MOVES and e.get("champion_after") == version),
+               default=-1)
+    why = None
+    for entry in entries[last + 1:]:
+        if entry["action"] == "rolled_back" and entry.get("previous_champion") == version and _for_breach(entry):
+            why = f"removed by monitoring (ledger #{entry['seq']}: {'; '.join(entry.get('reasons') or [])})"
+        elif entry.get("version") == version and entry["action"] in ("rejected", "approval_rejected"):
+            why = f"rejected (ledger #{entry['seq']}: {'; '.join(entry.get('reasons') or [])})"
+    return why
+
+
+def _for_breach(entry: dict[str, Any]) -> bool:
+    return entry.get("cause") == "breach" or any(r.startswith("monitor: breach") for r in entry.get("reasons") or [])

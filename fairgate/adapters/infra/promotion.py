@@ -40,6 +40,13 @@ def store_uri() -> str:
     return mlflow.get_tracking_uri()
 
 
+def required_reason(verb: str, reason: str) -> str:
+    """The reason a person gave, for the ledger; an empty one is refused."""
+    if not reason.strip():
+        raise StageError(verb, "--reason is empty", f"say why, for the ledger: fairgate {verb} ... --reason 'why'")
+    return reason.strip()
+
+
 def promote(name: str, alias: str, version: str, decision: dict[str, Any],
             reevaluate: Callable[[str | None], dict[str, Any]], lineage: dict[str, str],
             note: dict[str, Any] | None = None, pending_alias: str | None = None) -> dict[str, Any]:
@@ -188,23 +195,54 @@ def _repair_tags(name: str, entries: list[dict[str, Any]]) -> list[str]:
     return [f"re-tagged version {entry['version']} from ledger entry #{entry['seq']}"]
 
 
-def rollback(name: str, alias: str, to: str | None, reason: str, lineage: dict[str, str]) -> dict[str, Any]:
-    """Move the alias back (to ``to``, else to the champion before the current one) and record why."""
+def rollback(name: str, alias: str, to: str | None, reason: str, lineage: dict[str, str], force: bool = False,
+             cause: str = "manual") -> dict[str, Any]:
+    """Move the alias back to an earlier champion and record why.
+
+    Only a version that was champion before, per the ledger, can come back: the gate or a reviewer never passed
+    any other. One that left the alias for a breach, or was rejected since, comes back only with ``force``, which
+    the ledger records as an override. Without ``to``, the target is the latest earlier champion that may come
+    back. ``cause`` is ``breach`` when monitoring rolls back.
+    """
+    reason = required_reason("rollback", reason)
     with exclusive(lock_path(store_uri(), name)):
         reconcile_locked(name, alias)
         current = registry.champion_version(name, alias)
-        if to is None:
-            moves = [e for e in ledger.read(name) if e.get("champion_after") == current
-                     and e["action"] in ledger.MOVES and e.get("previous_champion") != current]
-            if current is None or not moves or moves[-1].get("previous_champion") is None:
-                raise StageError("rollback", f"no earlier champion to roll back to (champion is {current})",
-                                 "name a version with `fairgate rollback --to VERSION`")
-            to = moves[-1]["previous_champion"]
-        if not registry.version_exists(name, to):
-            raise StageError("rollback", f"model '{name}' has no version {to}",
-                             "see `fairgate history` for the versions that were champion")
+        entries = ledger.read(name)
+        to = _rollback_target(name, entries, current) if to is None else _checked_target(name, entries, current, to,
+                                                                                          force)
+        override = {"override": True} if force and ledger.removed_since_champion(entries, to) else {}
         return move_alias(name, alias, to, {
             "action": "rolling_back", "model": name, "version": to, "previous_champion": current,
-            "champion_after": to, "verdict": None, "reasons": [reason], "actor": actor(),
-            "git_commit": lineage.get("git.commit"), "data_md5": lineage.get("data.raw_md5"),
-        })
+            "champion_after": to, "verdict": None, "reasons": [reason], "actor": actor(), "cause": cause,
+            "git_commit": lineage.get("git.commit"), "data_md5": lineage.get("data.raw_md5")} | override)
+
+
+def _rollback_target(name: str, entries: list[dict[str, Any]], current: str | None) -> str:
+    earlier = [v for v in reversed(ledger.champions(entries)) if v != current]
+    for version in dict.fromkeys(earlier):
+        if ledger.removed_since_champion(entries, version) is None:
+            return version
+    skipped = [f"version {v} ({ledger.removed_since_champion(entries, v)})" for v in dict.fromkeys(earlier)]
+    raise StageError("rollback", f"no earlier champion to roll back to (champion is {current})"
+                     + (f": {'; '.join(skipped)}" if skipped else ""),
+                     "name a version with `fairgate rollback --to VERSION`" + (
+                         " (with --force and a --reason to override a removal)" if skipped else ""))
+
+
+def _checked_target(name: str, entries: list[dict[str, Any]], current: str | None, to: str, force: bool) -> str:
+    if not registry.version_exists(name, to):
+        raise StageError("rollback", f"model '{name}' has no version {to}",
+                         "see `fairgate history` for the versions that were champion")
+    if to == current:
+        raise StageError("rollback", f"version {to} is already the champion", "see `fairgate history`")
+    if to not in ledger.champions(entries):
+        raise StageError("rollback", f"version {to} of '{name}' was never champion, so no gate and no reviewer made "
+                         "it one", "a version becomes champion through the gate (`fairgate run`) or, when it waits, "
+                         "`fairgate approve`; see `fairgate history` for the versions that were champion")
+    removed = ledger.removed_since_champion(entries, to)
+    if removed and not force:
+        raise StageError("rollback", f"version {to} was {removed} since it was champion",
+                         f"roll back to another version, or override with `fairgate rollback --to {to} --force "
+                         "--reason WHY` (the ledger records the override)")
+    return to

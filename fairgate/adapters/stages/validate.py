@@ -51,9 +51,14 @@ def run(ctx: StageContext) -> dict[str, Any]:
         tracking.log_files([ctx.path(paths.RAW_REPORT), docs], "validate")
         tracking.set_tags({"validate.success": str(summary["success"]).lower()})
     if not summary["success"]:
+        missing = [c["column"] for c in summary["checks"] if c["expectation"] == "expect_column_to_exist"
+                   and not c["success"]]
+        another = (f"{ctx.params.data.source} lacks {len(missing)} of the contract's columns: if it is a file of "
+                   f"another schema, `fairgate init --data {ctx.params.data.source}` drafts a contract for it; else "
+                   ) if missing else ""
         raise StageError("validate", f"{summary['failed']} of {summary['evaluated']} expectations failed "
                          f"on {paths.RAW}:\n{describe_failures(summary)}",
-                         f"fix the data or the contract in params.yaml (data.*, validate.*); "
+                         f"{another}fix the data or the contract in params.yaml (data.*, validate.*); "
                          f"details in {paths.RAW_REPORT} and {paths.RAW_DOCS}/index.html",
                          headline=f"{summary['failed']} expectation{'s' if summary['failed'] != 1 else ''}")
     log.info("validate: %d expectations passed on %d rows", summary["evaluated"], summary["rows"])

@@ -55,7 +55,11 @@ def serve_model(port: Annotated[int, typer.Option(help="port to listen on")] = 5
     console.print(f"Serving '{name}' version {version} ({uri}) at http://{host}:{port}/invocations "
                   "(POST raw feature rows as JSON, e.g. {\"dataframe_records\": [...]}; Ctrl+C to stop)")
     _serve([str(Path(sys.executable).with_name("mlflow")), "models", "serve", "-m", uri, "--env-manager", "local",
-            "--host", host, "--port", str(port)], os.environ | {"MLFLOW_TRACKING_URI": tracking_uri(root)})
+            "--host", host, "--port", str(port)], os.environ | {"MLFLOW_TRACKING_URI": tracking_uri(root),
+                                                                # MLflow starts uvicorn by name: this interpreter's
+                                                                # bin first, so no activated venv is needed
+                                                                "PATH": os.pathsep.join([str(Path(sys.executable).parent),
+                                                                                         os.environ.get("PATH", "")])})
 
 
 def _serve(command: list[str], env: dict[str, str]) -> None:
@@ -107,8 +111,16 @@ def score(input_: Annotated[Path, typer.Option("--input", help="CSV or Parquet r
                                                            "predictions/<input>.scored.parquet)")] = None,
           verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """Score a batch with the champion (a Prefect flow): checked against the contract, written atomically."""
+    from fairgate.adapters.score import check_paths
+    from flows.production import default_output
+
     setup_logging(verbose)
-    load_or_exit(project_root() / PARAMS)
+    root = project_root()
+    load_or_exit(root / PARAMS)
+    try:
+        check_paths(root, input_.resolve(), output.resolve() if output else default_output(root, input_.resolve()))
+    except StageError as exc:
+        raise fail(exc) from None
 
     def run(root: Path) -> dict:
         from flows.production import score as score_flow

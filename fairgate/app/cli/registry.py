@@ -44,25 +44,34 @@ def history(at: Annotated[str | None, typer.Option(help="ISO time, e.g. 2026-11-
                f"{'; '.join(mitigated['unmitigated_failed'])}]") if mitigated else ""
         console.print(f"#{e['seq']} {e['time']} {e['action']} version {e['version']} "
                       f"(champion {e.get('previous_champion')} -> {e.get('champion_after')}) "
-                      f"verdict={e.get('verdict')} by {e.get('actor', '?')}" + (f": {why}" if why else "") + how,
+                      f"verdict={e.get('verdict')} by {e.get('actor', '?')}" + (" OVERRIDE" if e.get("override") else "")
+                      + (f": {why}" if why else "") + how,
                       markup=False, soft_wrap=True)
 
 
 @app.command()
-def rollback(to: Annotated[str | None, typer.Option("--to", help="version to restore (default: previous champion)")] = None,
-             reason: Annotated[str, typer.Option(help="why, for the ledger")] = "manual rollback") -> None:
-    """Move the champion alias back and record why in the ledger."""
+def rollback(to: Annotated[str | None, typer.Option("--to", help="version to restore (default: the latest earlier "
+                                                                   "champion that may come back)")] = None,
+             reason: Annotated[str | None, typer.Option(help="why, for the ledger")] = None,
+             force: Annotated[bool, typer.Option("--force", help="bring back a version that monitoring removed or a "
+                                                                  "reviewer rejected; needs --reason")] = False) -> None:
+    """Move the champion alias back to a version that was champion before, and record why in the ledger."""
     from fairgate.adapters.infra import promotion
     from fairgate.adapters.infra.lineage import lineage_tags
 
     setup_logging()
     root, params = registry_context()
+    if force and reason is None:
+        raise fail(StageError("rollback", "--force overrides a removal, so the ledger needs to say why",
+                              "add --reason 'why this version may come back'"), 2)
     try:
-        entry = promotion.rollback(params.promote.model_name, params.promote.alias, to, reason, lineage_tags(root))
+        entry = promotion.rollback(params.promote.model_name, params.promote.alias, to, reason or "manual rollback",
+                                   lineage_tags(root), force=force)
     except StageError as exc:
         raise fail(exc) from None
+    override = " as an OVERRIDE of its removal" if entry.get("override") else ""
     console.print(f"champion of '{params.promote.model_name}' moved from version {entry['previous_champion']} "
-                  f"back to version {entry['version']} (ledger entry {entry['seq']})")
+                  f"back to version {entry['version']}{override} (ledger entry {entry['seq']})", markup=False)
 
 
 def _regate(root, params, version: str):
