@@ -27,7 +27,7 @@ def _read_labels(params: Params, root: Path, labels: Path) -> pd.DataFrame:
     key, target = params.monitor.key, params.data.target
     if not labels.is_file():
         raise StageError("monitor", f"the labels file '{labels}' does not exist", "pass --labels with a CSV or Parquet file")
-    cfg = params.data.model_copy(update={"source": str(labels.resolve())})
+    cfg = params.production_data.model_copy(update={"source": str(labels.resolve())})
     try:
         frame = load(cfg, root)
     except StageError as exc:

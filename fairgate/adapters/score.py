@@ -59,7 +59,7 @@ def check_paths(root: Path, source: Path, output: Path) -> None:
 
 def chunks(path: Path, params: Params, rows: int | None = None) -> Iterator[pd.DataFrame]:
     """The batch, normalised as ingest normalises the training data, ``rows`` at a time (no empty chunk)."""
-    cfg = params.data
+    cfg = params.production_data
     if not path.is_file():
         raise StageError("score", f"the batch '{path}' does not exist", "pass --input with a CSV or Parquet file")
     with reading(path, cfg, "score"):

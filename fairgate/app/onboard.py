@@ -107,11 +107,30 @@ def _roles(draft: Draft, columns: list[str], counts: dict[str, pd.Series], rows:
         if role in NOT_FEATURES:
             dropped.append(column)
             draft.choices.append(rules.Choice("data.drop", column, f"{role}: {why}"))
+            if role == "identifier" and "key" not in draft.monitor and _unique(counts[column], rows, tokens):
+                draft.choose("monitor", "key", column, "an identifier, every value distinct: production labels join "
+                             "the scored rows on it (it is carried through scoring and monitoring, not a feature)")
         else:
             (numeric if role == "numeric" else categorical).append(column)
     draft.choose("data", "numeric", numeric, "columns whose every value reads as a number")
     draft.choose("data", "categorical", categorical, "text columns and the sensitive columns")
     draft.data["drop"] = dropped
+
+
+def _unique(counts: pd.Series, rows: int, tokens: set[str]) -> bool:
+    present = counts[[str(v) not in tokens for v in counts.index]]
+    return int(present.sum()) == rows and int(present.max()) == 1
+
+
+def _enough_rows(rows: int, params: Any) -> None:
+    """A file too small for the split and the gate fails here, plainly, rather than later in preprocess."""
+    test_size, min_group = params.preprocess.test_size, params.gate.min_group_size
+    needed = rules.rows_needed(test_size, min_group)
+    if rows < needed:
+        raise DraftError(f"the file has {rows} rows, too few to judge fairness: its test split "
+                         f"(preprocess.test_size={test_size}) must hold at least gate.min_group_size={min_group} rows "
+                         f"in each of two groups, so it needs at least {needed} rows (more when groups are unequal); "
+                         "supply more rows")
 
 
 def _measured_rules(draft: Draft, frame: pd.DataFrame, cfg: DataConfig) -> None:
@@ -218,14 +237,16 @@ def init(root: Path, params_path: Path, data: Path, target: str | None = None, p
         values.append((["data", "features"], None))
         draft.choices.append(rules.Choice("data.features", None, "every column not dropped and not the target"))
     values += [(["validate", k], v) for k, v in draft.validate.items()] + [(["promote", "model_name"], name)]
+    values += [(["monitor", k], v) for k, v in draft.monitor.items()]
     before = params_path.read_text() if params_path.exists() else ""
     text = render(params_path, values)
     from fairgate.core import params_yaml
 
     try:
-        build_params(params_yaml.load(text))
+        drafted = build_params(params_yaml.load(text))
     except ConfigError as exc:  # a drafted value the params cannot hold: a bug here, not the user's
         raise StageError("init", f"the drafted params are invalid: {exc}", "report this; pass the keys by hand") from None
+    _enough_rows(rows, drafted)
     diff = "".join(difflib.unified_diff(before.splitlines(True), text.splitlines(True), "params.yaml", "params.yaml"))
     if not dry_run:
         source, copied = _place(root, data, dry_run=False)

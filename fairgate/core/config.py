@@ -266,6 +266,15 @@ class Params(_Strict):
     def validate_cfg(self) -> ValidateConfig:
         return self.validate_
 
+    @property
+    def production_data(self) -> DataConfig:
+        """``data`` as production reads it: ``monitor.key`` is carried through scoring and monitoring even when
+        ``data.drop`` keeps it out of training (an identifier must not be a feature, but labels join on it)."""
+        key = self.monitor.key
+        if not key or key not in self.data.drop:
+            return self.data
+        return self.data.model_copy(update={"drop": [c for c in self.data.drop if c != key]})
+
     def section(self, name: str) -> dict[str, Any]:
         """One params section as plain data, keyed as in params.yaml."""
         return self.model_dump(mode="json", by_alias=True)[name]

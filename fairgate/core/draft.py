@@ -50,10 +50,11 @@ class Choice:
 
 @dataclass
 class Draft:
-    """The drafted ``data`` and ``validate`` sections, and one explained choice per decision."""
+    """The drafted ``data``, ``validate`` and ``monitor`` sections, and one explained choice per decision."""
 
     data: dict[str, Any] = field(default_factory=dict)
     validate: dict[str, Any] = field(default_factory=dict)
+    monitor: dict[str, Any] = field(default_factory=dict)
     choices: list[Choice] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -168,3 +169,9 @@ def protected_candidates(columns: list[str], counts: dict[str, pd.Series]) -> li
                 found.append((column, f"its values look like {attribute} ({', '.join(sorted(values & markers))})"))
                 break
     return found
+
+
+def rows_needed(test_size: float, min_group_size: int) -> int:
+    """The fewest rows from which the test split holds ``min_group_size`` rows in each of two equal groups: below
+    it, no gap can be judged at all."""
+    return math.ceil(2 * min_group_size / test_size)

@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from fairgate.adapters.infra.files import umask
 from fairgate.adapters.infra.processes import free_port, port_free
@@ -320,15 +321,21 @@ def test_approving_a_version_that_failed_the_gate_is_refused(project):
 
 def test_a_census_batch_with_real_quirks_is_scored_and_monitored(new_project, tmp_path):
     """Unlike the built-in data: ', ' separators, `?` markers, labels ending in '.', duplicate rows, a rare
-    country, and a champion that is group thresholds over the network (it reads `sex` when scoring)."""
+    country, an id column that init drops as a feature but proposes as monitor.key (so scoring carries it), and a
+    champion that is group thresholds over the network (it reads `sex` when scoring)."""
     from tests import census
 
     project = new_project("census-after")
     census.write(project.root / "adult.csv", rows=6000)
-    project.fairgate("init", "--data", "adult.csv", "--sensitive", "sex")
+    lines = (project.root / "adult.csv").read_text().splitlines()  # an id column, as exports have
+    (project.root / "adult.csv").write_text("\n".join(["row_id, " + lines[0], *(f"{i}, {line}" for i, line in
+                                                                               enumerate(lines[1:]))]) + "\n")
+    drafted = project.fairgate("init", "--data", "adult.csv", "--sensitive", "sex")
+    assert "monitor.key: row_id" in drafted.stdout, "init proposes the identifier it drops as the key"
+    params = yaml.safe_load((project.root / "params.yaml").read_text())
+    assert params["monitor"]["key"] == "row_id" and "row_id" in params["data"]["drop"], "not a feature, but the key"
     project.fairgate("run", "-S", "gate.max_equalized_odds_difference=1.0")
     assert project.champion("adult") == "1"
-    _set(project, "key: null", "key: row_id")
     _set(project, "unseen_categories: error", "unseen_categories: infrequent")  # score: the rare country may be new
 
     rows = census.frame(1500, seed=9).reset_index(drop=True)

@@ -69,6 +69,16 @@ def test_init_without_sensitive_lists_the_candidates_and_changes_nothing(fresh: 
     assert not (fresh.root / "data/input/adult.csv").exists()
 
 
+def test_init_refuses_a_file_too_small_to_judge_and_says_how_many_rows_it_needs(fresh: Project, fairgate_here):
+    census.write(fresh.root / "tiny.csv", rows=50)
+    before = (fresh.root / "params.yaml").read_text()
+    done = fairgate_here(fresh, "init", "--data", "tiny.csv", "--sensitive", "sex")
+    message = " ".join(done.stderr.split())
+    assert done.returncode == 2 and "the file has 50 rows, too few to judge fairness" in message, message
+    assert "gate.min_group_size=30" in message and "needs at least 300 rows" in message
+    assert (fresh.root / "params.yaml").read_text() == before and not (fresh.root / "data/input/tiny.csv").exists()
+
+
 def test_data_changed_under_the_same_model_name_is_explained_not_scored(champion_project: Project):
     fresh = champion_project  # version 1 of 'fairgate', trained on the built-in data
     census.write(fresh.root / "adult.csv", rows=6000)

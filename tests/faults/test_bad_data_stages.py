@@ -99,8 +99,11 @@ def _unknown_label(frame):
     (lambda f: f.head(300), ["expect_table_row_count_to_be_between", "300"], {}),
     (lambda f: pd.concat([f.head(1000), f.head(1000).sample(900, random_state=0)], ignore_index=True),
      ["expect_rows_to_be_unique", "max_duplicate_fraction"], {"max_duplicate_fraction": 0.2}),
+    (lambda f: f.drop(columns=["occupation", "workclass"]).assign(job="x"),
+     ["expect_column_to_exist", "lacks 2 of the contract's columns",
+      "`fairgate init --data data/input/bad.csv` drafts a contract for it"], {}),
 ], ids=["extra-column", "text-in-numeric", "out-of-range", "nan-and-inf", "unknown-label", "one-class", "few-rows",
-        "duplicates"])
+        "duplicates", "another-schema"])
 def test_data_the_contract_rejects(tmp_path, monkeypatch, damage, words, validate):
     root = _workspace(tmp_path, monkeypatch)
     damage(clean_frame()).to_csv(root / paths.INPUT_DIR / "bad.csv", index=False)
