@@ -103,39 +103,31 @@ class BatchCheck:
         _, self.definition = prepared(self.suite)
 
     def __call__(self, chunk: pd.DataFrame, first_row: int) -> None:
-        missing = [c for c in self.needed if c not in chunk.columns]
-        if missing:
+        """Check a chunk whose first row is data row ``first_row`` + 1: the row policy the model server applies
+        too, then the batch-level shares of the contract."""
+        from fairgate.core.input_policy import RowsRefused, check_rows
+
+        kept = [c for c in self.needed if c not in self.bundle.inputs and c not in chunk.columns]
+        if kept:
             key = self.params.monitor.key
-            raise StageError("score", f"the batch lacks the columns {missing}" + (
-                f" (monitor.key is '{key}')" if key in missing else ""),
-                "supply every column the champion was trained on" + (" and the key" if key in missing else "")
-                + "; nothing was written")
-        _numbers_only(chunk, self.schema.numeric, first_row)
+            raise StageError("score", f"the batch lacks the columns {kept}" + (
+                f" (monitor.key is '{key}')" if key in kept else " (kept with the predictions for monitoring)"),
+                "supply every column the champion was trained on, the sensitive columns" + (
+                    " and the key" if key in kept else "") + "; nothing was written")
+        try:
+            check_rows(chunk, self.bundle.preprocessor, self.bundle.inputs, self.params.score.unseen_categories,
+                       first_row + 1)
+        except RowsRefused as exc:
+            fix = ("map them to known ones, or set score.unseen_categories: infrequent to score them as the column's "
+                   "rare bucket" if "never saw" in str(exc) else
+                   "fix those rows (the columns, types and ranges the champion was trained on)")
+            raise StageError("score", f"the batch: {exc}", f"{fix}; nothing was written") from None
         outcome = self.definition.run(batch_parameters={"dataframe": chunk}, result_format="SUMMARY")
         summary = summary_of(outcome, self.suite.name, len(chunk))
         if not summary["success"]:
-            raise StageError("score", f"rows {first_row}-{first_row + len(chunk) - 1} of the batch fail the data "
+            raise StageError("score", f"data rows {first_row + 1}-{first_row + len(chunk)} of the batch fail the data "
                              f"contract:\n{describe_failures(summary)}", "fix the batch (the columns, types and "
                              "ranges the champion was trained on); nothing was written")
-        unseen = self.bundle.preprocessor.unseen(chunk)
-        if unseen and self.params.score.unseen_categories == "error":
-            raise StageError("score", f"the batch holds categories the champion never saw: {unseen}",
-                             "map them to known ones, or set score.unseen_categories: infrequent to score them as "
-                             "the column's rare bucket; nothing was written")
-
-
-def _numbers_only(chunk: pd.DataFrame, numeric: tuple[str, ...], first_row: int) -> None:
-    """Text in a numeric column, named with the values at fault (the suite would only say the type is wrong)."""
-    for column in numeric:
-        values = chunk[column]
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            continue
-        at_fault = (pd.to_numeric(values, errors="coerce").isna() & values.notna()).to_numpy()
-        text, where = values[at_fault], [int(i) + first_row for i in np.flatnonzero(at_fault)[:3]]
-        raise StageError("score", f"column '{column}' must be numeric, as the champion was trained on it, but holds "
-                         f"{'text' if len(text) else values.dtype}" + (f": {text.astype('str').head(3).tolist()} "
-                                                                        f"in rows {where}" if len(text) else ""),
-                         f"make '{column}' numbers only (missing values may stay empty); nothing was written")
 
 
 def _predictions(part: pd.DataFrame, bundle: ModelBundle, keep: list[str], threshold: float,

@@ -118,6 +118,13 @@ def flat_metrics(report: dict[str, Any]) -> dict[str, float]:
     return flat
 
 
+def group_metrics(report: dict[str, Any]) -> dict[str, float]:
+    """Each group's rates under stable names, so MLflow's compare view lines runs up group by group."""
+    return {f"test.group.{feature}.{group}.{name}": value
+            for feature, fairness in report["fairness"].items() for group, row in fairness["groups"].items()
+            for name, value in row.items()}
+
+
 ROC_RESOLUTION = 1000
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -79,6 +80,11 @@ class Preprocessor:
     scales: list[float] = field(default_factory=list)
     categories: dict[str, list[str]] = field(default_factory=dict)
     infrequent: dict[str, list[str]] = field(default_factory=dict)  # the rare training values per column
+    # The contract of the rows it was trained on, which serving and scoring hold rows to (core.input_policy);
+    # a bundle saved before these were kept has none, and only its columns and categories are checked.
+    integer: list[str] = field(default_factory=list)  # numeric columns whose training values were whole
+    ranges: dict[str, list[float | None]] = field(default_factory=dict)  # validate.ranges at training
+    nullable: list[str] | None = None  # columns with missing values in training rows
 
     @property
     def feature_names(self) -> list[str]:
@@ -152,11 +158,17 @@ def _kept_categories(text: pd.Series, cfg: PreprocessConfig) -> tuple[list[str],
     return sorted(kept) + ([INFREQUENT] if rare else []), rare
 
 
-def fit_preprocessor(train: pd.DataFrame, schema: Schema, cfg: PreprocessConfig | None = None) -> Preprocessor:
-    """Learn imputation values, scaling and category lists from the training rows only."""
+def fit_preprocessor(train: pd.DataFrame, schema: Schema, cfg: PreprocessConfig | None = None,
+                     ranges: dict[str, Any] | None = None) -> Preprocessor:
+    """Learn imputation values, scaling and category lists from the training rows only, and keep the contract
+    those rows met (whole-number columns, missing values, ``ranges``: validate.ranges)."""
     cfg = cfg or PreprocessConfig()
     numeric, categorical = list(schema.numeric), list(schema.categorical)
     values = train[numeric].to_numpy(dtype=np.float64, na_value=np.nan) if numeric else np.zeros((len(train), 0))
+    holes = np.isnan(values)
+    whole = [c for i, c in enumerate(numeric) if bool(np.all(np.mod(values[~holes[:, i], i], 1) == 0))]
+    nullable = [c for i, c in enumerate(numeric) if holes[:, i].any()]
+    nullable += [c for c in categorical if bool(train[c].isna().any())]
     medians = np.nanmedian(values, axis=0) if numeric else np.zeros(0)
     medians = np.where(np.isnan(medians), 0.0, medians)
     filled = np.where(np.isnan(values), medians, values)
@@ -170,6 +182,9 @@ def fit_preprocessor(train: pd.DataFrame, schema: Schema, cfg: PreprocessConfig 
         scales=np.where(scales > 0, scales, 1.0).tolist(),
         categories={c: kept for c, (kept, _) in encoded.items()},
         infrequent={c: rare for c, (_, rare) in encoded.items() if rare},
+        integer=whole,
+        ranges={c: list(bounds) for c, bounds in (ranges or {}).items() if c in numeric},
+        nullable=nullable,
     )
 
 

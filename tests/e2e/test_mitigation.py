@@ -48,6 +48,15 @@ def test_the_unmitigated_candidate_fails_parity_and_a_mitigated_one_is_promoted(
     history = project.fairgate("history").stdout
     assert "promoted version 1" in history and f"mitigated by {selection['candidate']}" in history
     assert "the unmitigated candidate failed: demographic_parity_difference[sex]" in " ".join(history.split())
+    champion = project.client().get_model_version("fairgate", "1")
+    own = project.client().get_run(champion.run_id).data.metrics
+    assert project.client().get_run(champion.run_id).data.tags["fairgate.mitigation"] == selection["candidate"]
+    for name in ("test.demographic_parity_difference.sex", "test.equalized_odds_difference.sex",
+                 "test.group.sex.Female.selection_rate", "test.accuracy"):
+        assert name in own, f"the champion's own run logs {name}, as the unmitigated run does"
+    unmitigated = project.client().get_run(json.loads((project.root / "models/run.json").read_text())["run_id"])
+    assert own["test.demographic_parity_difference.sex"] < unmitigated.data.metrics[
+        "test.demographic_parity_difference.sex"], "its own gap, not the unmitigated candidate's"
     card = project.client().get_model_version("fairgate", "1").description
     assert "## Mitigation" in card and "| unmitigated | fail |" in card and f"| {selection['candidate']} | pass |" in card
     run_id = json.loads((project.root / "models/run.json").read_text())["run_id"]

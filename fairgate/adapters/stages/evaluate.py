@@ -77,13 +77,6 @@ def write_probabilities(path: Path, proba: np.ndarray) -> None:
     files.write_atomic(path, save)
 
 
-def group_metrics(report: dict[str, Any]) -> dict[str, float]:
-    """Each group's rates under stable names, so MLflow's compare view lines runs up group by group."""
-    return {f"test.group.{feature}.{group}.{name}": value
-            for feature, fairness in report["fairness"].items() for group, row in fairness["groups"].items()
-            for name, value in row.items()}
-
-
 def run(ctx: StageContext) -> dict[str, Any]:
     test, schema = load_test(ctx)
     bundle = load_bundle(ctx.path(paths.CANDIDATE))
@@ -100,7 +93,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
                 files.write_json(ctx.path(paths.EVAL_REPORT), report)
                 metrics = core.flat_metrics(report)
                 files.write_json(ctx.path(paths.EVAL_METRICS), metrics)
-                tracking.log_flat_metrics({f"test.{k}": v for k, v in metrics.items()} | group_metrics(report))
+                tracking.log_flat_metrics({f"test.{k}": v for k, v in metrics.items()} | core.group_metrics(report))
                 digest = lineage_tags(ctx.root).get("data.processed_md5")
                 run_pages.log_datasets(train_run, [(run_pages.dataset("test_split", test.head(100), len(test),
                                                                       digest, ctx.params.data.source), "test")])

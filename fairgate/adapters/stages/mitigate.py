@@ -23,6 +23,8 @@ from fairgate.core import mitigate as core
 from fairgate.core import mitigations
 from fairgate.core.backends import load_backend
 from fairgate.core.bundle import ModelBundle
+from fairgate.core.evaluate import flat_metrics, group_metrics
+from fairgate.core.evaluate import score as evaluate_rows
 from fairgate.core.gate_statistics import gate_statistics
 from fairgate.core.preprocess import encode_labels
 
@@ -82,11 +84,15 @@ def _log_candidate(ctx: StageContext, name: str, bundle_dir, decision: dict[str,
 
     run_id = tracking.new_run(ctx.root, ctx.params.tracking.experiment, f"mitigated: {name}",
                               tags={"mlflow.parentRunId": parent, "fairgate.mitigation": name})
-    test, _ = load_test(ctx)
+    test, schema = load_test(ctx)
     bundle = load_bundle(bundle_dir)
+    # Its own fairness figures, per group, under the names evaluate gives the unmitigated run's: the run a
+    # champion's version points at shows what that model does.
+    report, _, _ = evaluate_rows(test.scored(bundle.predict_proba), test, schema, ctx.params.evaluate)
     with tracking.open_run(ctx.root, ctx.params.tracking.experiment, run_id, ctx.run_tags("mitigate")):
         info = log_bundle(bundle_dir, test.head(5)[bundle.inputs], backend_files(bundle.framework).pip_requirements())
-        tracking.log_flat_metrics({f"test.{k}": v for k, v in decision["metrics"].items()})
+        tracking.log_flat_metrics({f"test.{k}": v for k, v in decision["metrics"].items()}
+                                  | {f"test.{k}": v for k, v in flat_metrics(report).items()} | group_metrics(report))
         # The drift reference travels with every model that may become champion (see train).
         tracking.log_files([ctx.path(paths.PROCESSED) / paths.PROFILE], paths.REFERENCE_PROFILE_ARTIFACT.rsplit("/", 1)[0])
         tracking.set_tags({"gate.verdict": decision["verdict"],

@@ -34,6 +34,7 @@ def serve_model(port: Annotated[int, typer.Option(help="port to listen on")] = 5
                 ) -> None:
     """Serve the champion (or --version) over HTTP with MLflow's model server, in this project's environment."""
     from fairgate.adapters.infra import processes, registry
+    from fairgate.adapters.infra.pyfunc import UNSEEN_CATEGORIES_ENV
     from fairgate.adapters.infra.tracking import tracking_uri
 
     setup_logging()
@@ -56,6 +57,7 @@ def serve_model(port: Annotated[int, typer.Option(help="port to listen on")] = 5
                   "(POST raw feature rows as JSON, e.g. {\"dataframe_records\": [...]}; Ctrl+C to stop)")
     _serve([str(Path(sys.executable).with_name("mlflow")), "models", "serve", "-m", uri, "--env-manager", "local",
             "--host", host, "--port", str(port)], os.environ | {"MLFLOW_TRACKING_URI": tracking_uri(root),
+                                                                UNSEEN_CATEGORIES_ENV: params.score.unseen_categories,
                                                                 # MLflow starts uvicorn by name: this interpreter's
                                                                 # bin first, so no activated venv is needed
                                                                 "PATH": os.pathsep.join([str(Path(sys.executable).parent),
