@@ -68,7 +68,8 @@ def joined_rows(params: Params, root: Path, labels: Path, predictions: Path) -> 
     missing = [c for c in needed if c not in scored.columns]
     if missing:
         raise StageError("monitor", f"the predictions '{predictions.name}' lack the columns {missing}",
-                         "score the batch again with monitor.key set (the key and the sensitive columns are kept then)")
+                         "score the batch again with monitor.key set and the sensitive columns in it (the key and the "
+                         "sensitive columns are carried into the predictions, even where the model does not read them)")
     joined = scored.merge(_read_labels(params, root, labels), on=key, how="inner")
     if joined.empty:
         raise StageError("monitor", f"no label in '{labels.name}' matches a prediction in '{predictions.name}' on "

@@ -84,10 +84,12 @@ def chunks(path: Path, params: Params, rows: int | None = None) -> Iterator[pd.D
 
 def batch_schema(bundle: ModelBundle, params: Params) -> Schema:
     """The contract a batch must meet: the champion's own input columns and types, and the sensitive columns
-    (kept with the predictions for monitoring)."""
+    (kept with the predictions for monitoring) unless the model must not read them (then a batch may leave them
+    out, and they are carried when it has them)."""
     data = params.data
     return Schema(target=data.target, positive_label=str(data.positive_label), label_values=None,
-                  sensitive=tuple(data.sensitive), numeric=tuple(bundle.preprocessor.numeric),
+                  sensitive=tuple(data.sensitive) if data.sensitive_as_feature else (),
+                  numeric=tuple(bundle.preprocessor.numeric),
                   categorical=tuple(bundle.preprocessor.categorical))
 
 
@@ -97,7 +99,9 @@ class BatchCheck:
     def __init__(self, bundle: ModelBundle, params: Params) -> None:
         self.schema = batch_schema(bundle, params)
         self.bundle, self.params = bundle, params
-        self.needed = list(dict.fromkeys([*bundle.inputs, *self.schema.sensitive,
+        # the sensitive columns are carried for monitoring; needed only when the model reads them
+        sensitive = self.schema.sensitive if params.data.sensitive_as_feature else ()
+        self.needed = list(dict.fromkeys([*bundle.inputs, *sensitive,
                                           *([params.monitor.key] if params.monitor.key else [])]))
         self.suite = batch_suite(self.schema, params.validate_cfg)
         _, self.definition = prepared(self.suite)
@@ -168,7 +172,8 @@ def score_batch(root: Path, params: Params, source: Path, output: Path, chunk: i
         try:
             for part in chunks(source, params, chunk):
                 check(part, counts["rows"])
-                table = pa.Table.from_pandas(_predictions(part, bundle, keep, params.evaluate.threshold, stamp),
+                carried = [c for c in keep if c in part.columns]
+                table = pa.Table.from_pandas(_predictions(part, bundle, carried, params.evaluate.threshold, stamp),
                                              preserve_index=False)
                 writer = writer or pq.ParquetWriter(tmp, table.schema)
                 writer.write_table(table.cast(writer.schema))

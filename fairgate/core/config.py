@@ -45,6 +45,9 @@ class DataConfig(_Strict):
     positive_label: Text = ">50K"
     label_values: list[Text] | None = None
     sensitive: list[Text] = Field(default_factory=lambda: ["sex", "age_group"], min_length=1)
+    # false: the model never reads the sensitive columns (where law bars deciding on them); the gate, the monitor
+    # and mitigation still group on them, and methods that read them at prediction (group thresholds) are skipped
+    sensitive_as_feature: bool = True
     features: list[Text] | None = None
     categorical: list[Text] | None = None
     numeric: list[Text] | None = None

@@ -74,11 +74,14 @@ def resolve_schema(cfg: DataConfig, columns: list[str], dtypes: pd.Series | None
     """Decide each column's role: configured lists win, the rest is inferred from the dtypes.
 
     Sensitive columns are features too (they are grouped on, so they are treated as categorical
-    unless listed in ``data.numeric``). With ``frame`` given, inferred categorical features that are
-    identifiers (``identifier_columns``) are left out and named in ``Schema.identifiers``.
+    unless listed in ``data.numeric``), unless ``data.sensitive_as_feature`` is false: then no role lists
+    them and the model never reads them, while ``Schema.sensitive`` still groups on them. With ``frame``
+    given, inferred categorical features that are identifiers (``identifier_columns``) are left out and
+    named in ``Schema.identifiers``.
     """
     excluded = {cfg.target, *cfg.drop}
     features = list(cfg.features) if cfg.features is not None else [c for c in columns if c not in excluded]
+    features = [c for c in features if cfg.sensitive_as_feature or c not in cfg.sensitive]
     leaked = [c for c in features if c == cfg.target]
     if leaked:
         raise StageError("validate", f"data.features lists the target column '{cfg.target}'",
@@ -97,9 +100,13 @@ def resolve_schema(cfg: DataConfig, columns: list[str], dtypes: pd.Series | None
         candidates = [c for c in categorical if c not in cfg.sensitive and c in frame.columns]
         identifiers = identifier_columns(frame, candidates)
         categorical = [c for c in categorical if c not in identifiers]
-    for column in cfg.sensitive:
-        if column not in numeric and column not in categorical:
-            categorical.append(column)
+    if cfg.sensitive_as_feature:
+        for column in cfg.sensitive:
+            if column not in numeric and column not in categorical:
+                categorical.append(column)
+    else:
+        numeric = [c for c in numeric if c not in cfg.sensitive]
+        categorical = [c for c in categorical if c not in cfg.sensitive]
     label_values = tuple(str(v) for v in cfg.label_values) if cfg.label_values else None
     return Schema(
         target=cfg.target,

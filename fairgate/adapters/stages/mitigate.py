@@ -46,6 +46,10 @@ def _plan_methods(ctx: StageContext, constraints: list[str]) -> tuple[list[tuple
             skipped.append(f"{method}: needs the sensitive attribute at prediction time, which "
                            "mitigate.use_sensitive_at_prediction: false rules out")
             continue
+        if method in NEEDS_SENSITIVE and not ctx.params.data.sensitive_as_feature:
+            skipped.append(f"{method}: needs the sensitive attribute at prediction time, but the model must not "
+                           "read it (data.sensitive_as_feature: false)")
+            continue
         pairs += [(method, constraints[0])] if method == "reweigh" else [(method, c) for c in constraints]
     return pairs, skipped
 
