@@ -72,7 +72,7 @@ def chunks(path: Path, params: Params, rows: int | None = None) -> Iterator[pd.D
         else:
             size = rows or chunk_rows(len(header(path, cfg)))
             parts = pd.read_csv(path, sep=cfg.delimiter, na_values=cfg.na_values or None, encoding=cfg.encoding,
-                                skipinitialspace=cfg.strip_whitespace, chunksize=size)
+                                skipinitialspace=cfg.strip_whitespace, decimal=cfg.decimal, chunksize=size)
     while True:
         with reading(path, cfg, "score"):
             part = next(parts, None)

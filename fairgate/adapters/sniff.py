@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from fairgate.core.errors import StageError
 
 SAMPLE_BYTES = 64 * 1024
 DELIMITERS = ",;\t|"
+DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
+DECIMAL_POINT = re.compile(r"^-?\d+\.\d+$")
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,7 @@ class TextFormat:
     skip_initial_space: bool
     why: str
     encoding: str = "utf-8"
+    decimal: str = "."
 
 
 def sniff(path: Path) -> TextFormat:
@@ -44,7 +48,18 @@ def sniff(path: Path) -> TextFormat:
     after = body.count(delimiter + " ")
     spaced = after > 0.5 * max(body.count(delimiter), 1)
     return TextFormat(delimiter, spaced, why + ("; values follow it after a space, which is stripped" if spaced else ""),
-                      encoding)
+                      encoding, _decimal(lines[1:200], delimiter))
+
+
+def _decimal(lines: list[str], delimiter: str) -> str:
+    """"," when the fields write numbers with a decimal comma (``4,1``) more often than with a point; only a
+    file whose delimiter is not a comma can."""
+    if delimiter == ",":
+        return "."
+    fields = [f.strip() for line in lines for f in line.split(delimiter)]
+    commas = sum(bool(DECIMAL_COMMA.match(f)) for f in fields)
+    points = sum(bool(DECIMAL_POINT.match(f)) for f in fields)
+    return "," if commas > points else "."
 
 
 def value_counts(path: Path, fmt: TextFormat | None) -> tuple[list[str], dict[str, pd.Series], int]:

@@ -59,7 +59,7 @@ def reading(path: Path, cfg: DataConfig, stage: str = "ingest") -> Iterator[None
 
 def _csv_options(cfg: DataConfig) -> dict[str, Any]:
     return {"sep": cfg.delimiter, "na_values": cfg.na_values or None, "encoding": cfg.encoding,
-            "skipinitialspace": cfg.strip_whitespace}
+            "skipinitialspace": cfg.strip_whitespace, "decimal": cfg.decimal}
 
 
 def source_chunks(cfg: DataConfig, root: Path, rows: int, whole_below: int) -> Iterator[pd.DataFrame]:

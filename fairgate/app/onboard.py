@@ -93,10 +93,17 @@ def _labels(draft: Draft, target: str, counts: pd.Series, tokens: set[str], posi
 def _roles(draft: Draft, columns: list[str], counts: dict[str, pd.Series], rows: int, tokens: set[str],
            target: str, sensitive: list[str]) -> None:
     numeric, categorical, dropped = [], [], []
+    decimal = draft.data.get("decimal", ".")
     for column in columns:
         if column == target:
             continue
-        role, why = rules.column_role(column, counts[column], rows, tokens)
+        role, why = rules.column_role(column, counts[column], rows, tokens, decimal)
+        notation = rules.other_notation(counts[column], tokens, decimal) if role == "categorical" else None
+        if notation:
+            draft.warnings.append(f"column '{column}' reads as text, but its values are numbers written with "
+                                  f"{notation}: it becomes a categorical with {len(counts[column])} values; if they "
+                                  f"are numbers, set data.decimal to {'.' if decimal == ',' else ','!r} (or rewrite "
+                                  "the column) and run init again")
         if column in sensitive:
             if role == "numeric" and len(counts[column]) > 20:
                 draft.warnings.append(f"sensitive column '{column}' is numeric with {len(counts[column])} values: each "
@@ -186,6 +193,8 @@ def draft_contract(root: Path, source: str, path: Path, target: str | None, posi
     if fmt is not None:
         draft.choose("data", "delimiter", fmt.delimiter, fmt.why)
         draft.choose("data", "strip_whitespace", True, "spaces around values and names are never meant")
+        draft.choose("data", "decimal", fmt.decimal, "numbers are written with a decimal comma (4,1)"
+                     if fmt.decimal == "," else "numbers are written with a decimal point")
         draft.choose("data", "encoding", fmt.encoding, "announced by the file's byte-order mark" if fmt.encoding != "utf-8"
                      else "UTF-8 (a UTF-8 byte-order mark is skipped)")
     draft.choose("data", "na_values", [t for t in tokens if t], "tokens found as whole values: " + (

@@ -54,6 +54,7 @@ class DataConfig(_Strict):
     drop: list[Text] = Field(default_factory=list)
     na_values: list[Text] = Field(default_factory=list)
     delimiter: str = Field(",", min_length=1, max_length=1)
+    decimal: str = Field(".", min_length=1, max_length=1)  # of a CSV source's numbers: "." or "," (4,1)
     encoding: str = "utf-8"      # of a CSV source: utf-8 (a BOM is skipped), utf-16, latin-1, ...
     strip_whitespace: bool = True
     label_map: dict[Text, Text] = Field(default_factory=dict)

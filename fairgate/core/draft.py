@@ -87,20 +87,34 @@ def missing_tokens(values: dict[str, pd.Series]) -> list[str]:
     return [token for token in MISSING_TOKENS if token in found]
 
 
-def _numbers(labels: pd.Index) -> pd.Series:
-    return pd.to_numeric(pd.Series(labels, dtype="str"), errors="coerce")
+def _numbers(labels: pd.Index, decimal: str = ".") -> pd.Series:
+    text = pd.Series(labels, dtype="str")
+    return pd.to_numeric(text.str.replace(",", ".", regex=False) if decimal == "," else text, errors="coerce")
 
 
-def column_role(name: str, counts: pd.Series, rows: int, tokens: set[str]) -> tuple[str, str]:
+def other_notation(counts: pd.Series, tokens: set[str], decimal: str) -> str | None:
+    """How a text column's values are numbers in a notation the reader does not use, when nine in ten are:
+    decimal commas (``4,1``) read with a point, or the other way round."""
+    present = [str(v) for v in counts.index if v not in tokens]
+    other = "," if decimal == "." else "."
+    if not present or _numbers(pd.Index(present), decimal).notna().mean() >= 0.9:
+        return None
+    if _numbers(pd.Index(present), other).notna().mean() < 0.9:
+        return None
+    example = next((v for v in present if other in v), present[0])
+    return f"decimal {'commas' if other == ',' else 'points'} (e.g. {example!r})"
+
+
+def column_role(name: str, counts: pd.Series, rows: int, tokens: set[str], decimal: str = ".") -> tuple[str, str]:
     """(role, why) for one column from its value counts: numeric, categorical, identifier, datetime,
-    constant or empty."""
+    constant or empty; numbers are read with ``decimal`` as the decimal mark."""
     present = counts[[value not in tokens for value in counts.index]]
     filled = int(present.sum())
     if filled == 0:
         return "empty", "every value is missing"
     if len(present) == 1:
         return "constant", f"one value only ({present.index[0]!r})"
-    numbers = _numbers(present.index)
+    numbers = _numbers(present.index, decimal)
     if numbers.notna().all():
         whole = bool(np.all(np.mod(numbers.to_numpy(), 1) == 0))
         if ID_NAME.search(name.lower()) and len(present) > IDENTIFIER_SHARE * filled:

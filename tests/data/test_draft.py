@@ -147,3 +147,32 @@ def test_init_refuses_a_target_that_is_not_binary(tmp_path: Path):
 def test_text_counts_cover_every_row(census_file: Path):
     columns, counts, rows = value_counts(census_file, sniff(census_file))
     assert columns[0] == "age" and all(int(c.sum()) == rows for c in counts.values())
+
+
+def _decimal_comma_file(path, delimiter: str):
+    rng = np.random.default_rng(3)
+    rows = 400
+    ratio = [f"{v:.1f}".replace(".", ",") for v in rng.uniform(0, 9, rows)]
+    frame = pd.DataFrame({"ratio": ratio, "group": rng.choice(["a", "b"], rows),
+                          "label": rng.choice(["yes", "no"], rows)})
+    frame.to_csv(path, sep=delimiter, index=False)
+    return path
+
+
+def test_a_semicolon_file_with_decimal_commas_gets_data_decimal_and_numeric_columns(tmp_path):
+    from fairgate.core.config import DataConfig
+
+    path = _decimal_comma_file(tmp_path / "semi.csv", ";")
+    draft, _ = draft_contract(tmp_path, "data/input/semi.csv", path, "label", "yes", ["group"])
+    assert draft.data["delimiter"] == ";" and draft.data["decimal"] == ","
+    assert draft.data["numeric"] == ["ratio"] and not draft.warnings
+    frame = load(DataConfig.model_validate(draft.data | {"source": str(path)}), tmp_path)
+    assert pd.api.types.is_float_dtype(frame["ratio"]) and frame["ratio"].between(0, 9).all()
+
+
+def test_numbers_in_another_notation_than_the_file_reads_are_warned_about(tmp_path):
+    path = _decimal_comma_file(tmp_path / "quoted.csv", ",")  # "4,1" quoted in a comma-separated file
+    draft, _ = draft_contract(tmp_path, "data/input/quoted.csv", path, "label", "yes", ["group"])
+    assert draft.data["decimal"] == "." and "ratio" in draft.data["categorical"]
+    assert any("column 'ratio' reads as text, but its values are numbers written with decimal commas" in w
+               and "set data.decimal to ','" in w for w in draft.warnings), draft.warnings

@@ -7,6 +7,7 @@ import json
 
 import pandas as pd
 import pytest
+import yaml
 
 from fairgate.app.warmup import usable_cores
 from tests import census
@@ -77,6 +78,15 @@ def test_init_refuses_a_file_too_small_to_judge_and_says_how_many_rows_it_needs(
     assert done.returncode == 2 and "the file has 50 rows, too few to judge fairness" in message, message
     assert "gate.min_group_size=30" in message and "needs at least 300 rows" in message
     assert (fresh.root / "params.yaml").read_text() == before and not (fresh.root / "data/input/tiny.csv").exists()
+
+
+def test_init_reads_decimal_commas_in_a_semicolon_file_as_numbers(fresh: Project, fairgate_here):
+    census.frame(600).assign(ratio=[f"{i % 90 / 10:.1f}".replace(".", ",") for i in range(600)]).to_csv(
+        fresh.root / "semi.csv", sep=";", index=False)
+    done = fairgate_here(fresh, "init", "--data", "semi.csv", "--sensitive", "sex")
+    assert done.returncode == 0 and "data.decimal: ," in done.stdout, done.stdout + done.stderr
+    data = yaml.safe_load((fresh.root / "params.yaml").read_text())["data"]
+    assert data["delimiter"] == ";" and data["decimal"] == "," and "ratio" in data["numeric"]
 
 
 def test_data_changed_under_the_same_model_name_is_explained_not_scored(champion_project: Project):
