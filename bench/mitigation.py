@@ -110,7 +110,7 @@ def _validate_stage_s(raw: pd.DataFrame, params) -> float:
     from pathlib import Path
 
     from fairgate.adapters.stages.context import StageContext
-    from fairgate.app.orchestrate import run_stage
+    from fairgate.adapters.stages.runner import run_stage
 
     root = Path(tempfile.mkdtemp(prefix="fairgate-bench-validate-"))
     (root / "data").mkdir()

@@ -27,7 +27,7 @@ def _batch(rows: int, path: Path) -> Path:
 
 def scoring(sizes: list[int]) -> dict[str, Any]:
     """rows/s inside the flow (reading, checking, scoring, writing) and wall time and peak RSS per size."""
-    from bench.run import BIN, fresh_project, set_params, timed
+    from bench.common import BIN, fresh_project, set_params, timed
 
     root = fresh_project(20_000)
     # a champion is all this needs: a few epochs, and the fairness ceilings of small data

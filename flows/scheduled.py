@@ -11,7 +11,7 @@ from typing import Any
 
 from prefect import flow
 
-from fairgate.app import run_service
+from fairgate.adapters import before_run
 from flows.pipeline import pipeline
 
 
@@ -19,5 +19,5 @@ from flows.pipeline import pipeline
 def scheduled(root: str) -> dict[str, Any]:
     """Run the pipeline in ``root`` inside this flow run, so its tasks and MLflow run point back to it."""
     project = Path(root).resolve()
-    with run_service.scheduled(project) as params:
+    with before_run.scheduled(project) as params:
         return pipeline.fn(root=str(project), params=params)

@@ -7,10 +7,9 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from fairgate.adapters.infra.dag import Dag
-from fairgate.adapters.stages import Step
+from fairgate.adapters.stages import Step, runner
 from fairgate.adapters.stages.context import StageContext
-from fairgate.app import orchestrate
-from fairgate.app.summary import decision_markdown_for
+from fairgate.adapters.stages.evidence import decision_markdown_for
 
 
 def step_task(step: Step):
@@ -18,8 +17,8 @@ def step_task(step: Step):
     steps that have them, are on registry I/O only."""
 
     @task(name=step.name, cache_policy=NO_CACHE, retries=step.retries, retry_delay_seconds=list(step.retry_delays_s))
-    def _run(ctx: StageContext, dag: Dag) -> orchestrate.StageOutcome:
-        return orchestrate.run_step(ctx, dag, step)
+    def _run(ctx: StageContext, dag: Dag) -> runner.StageOutcome:
+        return runner.run_step(ctx, dag, step)
 
     return _run
 

@@ -41,7 +41,7 @@ def schema(params: Params, raw: pd.DataFrame) -> Schema:
 def _slice(tmp_path_factory: pytest.TempPathFactory, params: Params):
     """ingest → validate → preprocess → train → evaluate run in-process against a real SQLite MLflow store."""
     from fairgate.adapters.stages.context import StageContext
-    from fairgate.app.orchestrate import run_stage
+    from fairgate.adapters.stages.runner import run_stage
 
     root = tmp_path_factory.mktemp("slice")
     ctx = StageContext(root=root, params=params.model_copy(update={"validate_": params.validate_cfg.model_copy(

@@ -7,23 +7,13 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+from fairgate.adapters.before_run import reap_killed_runs, reconcile_champion
 from fairgate.core.config import Params
 
 log = logging.getLogger("fairgate.run")
 PARAMS = "params.yaml"
-
-
-def preflight(root: Path, params: Params) -> None:
-    """What needs no work: the named columns exist (ConfigError) and the tracking store answers (StageError)."""
-    from fairgate.adapters.infra.tracking import check_reachable, tracking_uri
-    from fairgate.app.preflight import check_columns
-
-    check_columns(params, root)
-    check_reachable(tracking_uri(root))
 
 
 def write_params(root: Path, params_file: Path | None, overrides: list[str]) -> None:
@@ -70,7 +60,7 @@ def up_to_date(root: Path, params: Params, stale: list[str]) -> bool:
     """Say so and return True when a flow run would change nothing (see orchestrate.nothing_to_do)."""
     from fairgate.adapters.stages import DVC_STAGES
     from fairgate.adapters.stages.context import StageContext
-    from fairgate.app.orchestrate import nothing_to_do
+    from fairgate.adapters.stages.runner import nothing_to_do
 
     if not nothing_to_do(StageContext(root=root, params=params), stale):
         return False
@@ -117,41 +107,6 @@ def run_pipeline(root: Path, checked: Params, params_file: Path | None, override
         spent = timing.snapshot() | {"total_s": round(time.perf_counter() - started, 3)}
         files.write_json(root / ".fairgate" / "last_run.json", spent | {"stages_run": outcome["stages"]})
     return spent
-
-
-@contextmanager
-def scheduled(root: Path) -> Iterator[Params]:
-    """For a scheduled flow run: the params read now, checked, earlier runs repaired, the workspace held."""
-    from fairgate.adapters.infra.locks import workspace
-    from fairgate.adapters.params_file import load_params
-
-    os.chdir(root)
-    params = load_params(root / PARAMS)
-    preflight(root, params)
-    with workspace(root, "the scheduled `fairgate-scheduled` flow run"):
-        reap_killed_runs(root, params)
-        reconcile_champion(root, params)
-        yield params
-
-
-def reconcile_champion(root: Path, params: Params) -> None:
-    """Repair what a crash during an earlier promotion left behind, before anything reads the champion."""
-    from fairgate.adapters.infra import promotion
-    from fairgate.adapters.infra.tracking import configure
-
-    configure(root, params.tracking.experiment)
-    promotion.reconcile(params.promote.model_name, params.promote.alias)
-
-
-def reap_killed_runs(root: Path, params: Params) -> None:
-    """Close the MLflow runs, and the Prefect flow runs they name, of fairgate processes that were killed."""
-    from fairgate.adapters.infra.prefect_api import crash_flow_runs
-    from fairgate.adapters.infra.tracking import reap_orphaned_runs
-
-    reaped = reap_orphaned_runs(root, params.tracking.experiment)
-    flow_runs = sorted({tags["prefect.flow_run_id"] for tags in reaped if tags.get("prefect.flow_run_id")})
-    if flow_runs:
-        crash_flow_runs(flow_runs, "its fairgate process was killed")
 
 
 def outside_source_stale(root: Path, params: Params) -> list[str]:

@@ -24,7 +24,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from fairgate.adapters.infra import warm_socket
 from fairgate.adapters.infra.prefect_api import API_ENV
@@ -40,7 +42,7 @@ EXTRA_MODULES = ("flows.pipeline", "fairgate.adapters.gx_files", "fairgate.app.c
                  "mlflow.store.tracking.sqlalchemy_store", "alembic.config", "prefect.flow_engine",
                  "anyio._backends._asyncio", "tabulate")
 FIRST_STEP_IMPORTS = {"torch": ("torch._dynamo",), "tensorflow": ()}  # torch's optimizer imports it on its first step
-STANDBY = "from fairgate.app.warm_worker import standby_main; standby_main()"
+STANDBY = "from fairgate.app.cli.standby import standby_main; standby_main()"
 QUICK_FAILURE_S = 60.0
 FAILURES_BEFORE_GIVING_UP = 3
 serving = False  # True inside a standby's run: its `fairgate run` must not hand itself to the worker
@@ -155,14 +157,13 @@ def _stop(standby: subprocess.Popen) -> None:
 
 # --- the standby -----------------------------------------------------------------------------------------
 
-def standby_main() -> None:
-    """Import what a run needs, then serve exactly one `fairgate run` from the inherited listening socket."""
+def standby(cli: Callable[..., Any], setup_logging: Callable[[], None]) -> None:
+    """Import what a run needs, then serve exactly one `fairgate run` from the inherited listening socket with
+    ``cli`` (the CLI hands itself down: `fairgate.app.cli.standby`)."""
     listener = socket.socket(fileno=int(sys.argv[1]))
     root = Path.cwd()
     # As in a terminal's command, whatever the supervisor inherited (a shell's background job ignores SIGINT)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    from fairgate.app.cli.common import setup_logging
-
     setup_logging()  # the environment a run sets before it imports, so that the libraries see the same
     try:
         started, baseline = time.perf_counter(), dict(os.environ)
@@ -173,7 +174,7 @@ def standby_main() -> None:
         while True:
             connection, _ = listener.accept()
             with connection:
-                if _answer(connection, root, baseline, fingerprint, set_by_imports):
+                if _answer(connection, root, baseline, fingerprint, set_by_imports, cli):
                     return
     except KeyboardInterrupt:
         sys.exit(130)
@@ -199,7 +200,7 @@ def warm_up(root: Path) -> None:
 
 
 def _answer(connection: socket.socket, root: Path, baseline: dict[str, str], fingerprint: str,
-            set_by_imports: dict[str, str]) -> bool:
+            set_by_imports: dict[str, str], cli: Callable[..., Any]) -> bool:
     """Serve or decline one connection; True when this standby is done (it ran a run, or must restart)."""
     received = warm_socket.receive_request(connection) if warm_socket.same_user(connection) else None
     if received is None:
@@ -212,7 +213,7 @@ def _answer(connection: socket.socket, root: Path, baseline: dict[str, str], fin
         _tell(connection, {"declined": why})
         return restart
     _tell(connection, {"pid": os.getpid()})
-    _tell(connection, {"exit": serve(request, streams, set_by_imports)})
+    _tell(connection, {"exit": serve(request, streams, set_by_imports, cli)})
     return True
 
 
@@ -253,7 +254,7 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def serve(request: dict, streams: list[int], set_by_imports: dict[str, str]) -> int:
+def serve(request: dict, streams: list[int], set_by_imports: dict[str, str], cli: Callable[..., Any]) -> int:
     """Run the client's command line in this process, writing to its streams; its exit code.
 
     The environment is the client's, plus what the imports set in ours (as they would in a cold run)."""
@@ -269,10 +270,9 @@ def serve(request: dict, streams: list[int], set_by_imports: dict[str, str]) -> 
     os.environ.setdefault(API_ENV, api)
     os.chdir(request["cwd"])
     from fairgate.adapters.infra.prefect_api import send_queued_logs_and_events
-    from fairgate.app.cli import app
 
     try:
-        app(args=request["argv"], prog_name="fairgate")
+        cli(args=request["argv"], prog_name="fairgate")
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1

@@ -50,7 +50,7 @@ def test_every_stage_reads_only_what_earlier_stages_produce():
 def test_the_flow_walks_the_pipeline_list_in_order(monkeypatch):
     """The flow body, run for real with its tasks replaced by recorders: every step, in PIPELINE's order."""
     import flows.pipeline as module
-    from fairgate.app.orchestrate import StageOutcome
+    from fairgate.adapters.stages.runner import StageOutcome
     from tasks import stages as tasks
 
     walked = []

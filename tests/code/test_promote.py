@@ -12,7 +12,7 @@ import pytest
 
 from fairgate.adapters.infra import ledger, promotion, registry
 from fairgate.adapters.stages import paths
-from fairgate.app.orchestrate import champion_moved, run_stage
+from fairgate.adapters.stages.runner import champion_moved, run_stage
 from fairgate.core.errors import StageError
 
 LOOSE = {"min_accuracy": 0.5, "min_roc_auc": 0.5, "max_demographic_parity_difference": 1.0,

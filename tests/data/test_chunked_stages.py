@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bench import census
 from fairgate.adapters import source
 from fairgate.adapters.parquet_rows import ParquetColumns, first_rows, read_frame
 from fairgate.adapters.source import load, write_snapshot
@@ -19,7 +20,6 @@ from fairgate.core import drift
 from fairgate.core.config import build_params
 from fairgate.core.contract import resolve_schema
 from fairgate.core.preprocess import encode_labels, fit_preprocessor, split
-from tests import census
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bench import census
 from fairgate.adapters.sniff import sniff, value_counts
 from fairgate.adapters.source import load
 from fairgate.app.onboard import NeedsSensitive, draft_contract, init, model_name
@@ -15,7 +16,6 @@ from fairgate.core.contract import resolve_schema
 from fairgate.core.draft import DraftError
 from fairgate.core.params_yaml import load as load_yaml
 from fairgate.core.rows import duplicated_rows
-from tests import census
 
 
 def _counts(values: list[str]) -> pd.Series:

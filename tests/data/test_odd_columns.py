@@ -10,7 +10,7 @@ import pytest
 from fairgate.adapters.source import load
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext
-from fairgate.app.orchestrate import run_stage
+from fairgate.adapters.stages.runner import run_stage
 from fairgate.core.config import build_params
 from fairgate.core.contract import identifier_columns, resolve_schema, unusable_columns
 from fairgate.core.errors import StageError

@@ -9,8 +9,8 @@ import json
 import numpy as np
 import pytest
 
+from bench import census
 from fairgate.adapters.infra import side_process
-from tests import census
 
 GX = "fairgate.adapters.gx_files"
 

@@ -344,7 +344,7 @@ def test_a_census_batch_with_real_quirks_is_scored_and_monitored(new_project, tm
     """Unlike the built-in data: ', ' separators, `?` markers, labels ending in '.', duplicate rows, a rare
     country, an id column that init drops as a feature but proposes as monitor.key (so scoring carries it), and a
     champion that is group thresholds over the network (it reads `sex` when scoring)."""
-    from tests import census
+    from bench import census
 
     project = new_project("census-after")
     census.write(project.root / "adult.csv", rows=6000)

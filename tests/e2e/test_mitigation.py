@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests import census
+from bench import census
 from tests.project import Project
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("mitigation")]  # one worker trains `mitigated`

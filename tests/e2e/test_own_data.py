@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from bench import census
 from fairgate.app.warmup import usable_cores
-from tests import census
 from tests.project import Project
 
 pytestmark = pytest.mark.e2e

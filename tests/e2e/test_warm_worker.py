@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import census
+from bench import census
 from tests.project import BIN, SLOW, SMALL, Project, start_as_from_a_terminal
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("warm")]  # one worker keeps the module's `fairgate warm`

@@ -31,7 +31,7 @@ def main(root: str, step: str) -> None:
     from fairgate.adapters.infra import ledger, registry
     from fairgate.adapters.params_file import load_params
     from fairgate.adapters.stages.context import StageContext
-    from fairgate.app.orchestrate import run_stage
+    from fairgate.adapters.stages.runner import run_stage
 
     project = Path(root)
     os.chdir(project)

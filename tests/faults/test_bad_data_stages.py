@@ -12,7 +12,7 @@ import pytest
 
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext
-from fairgate.app.orchestrate import run_stage
+from fairgate.adapters.stages.runner import run_stage
 from fairgate.core.config import build_params
 from fairgate.core.errors import StageError
 from tests.faults.conftest import clean_frame, tree_digest

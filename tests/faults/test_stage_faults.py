@@ -18,7 +18,7 @@ def test_divergence_in_the_train_stage_registers_nothing(_slice, tmp_path):
     import shutil
 
     from fairgate.adapters.stages import paths
-    from fairgate.app.orchestrate import run_stage
+    from fairgate.adapters.stages.runner import run_stage
 
     shutil.copytree(_slice.path(paths.PROCESSED), tmp_path / paths.PROCESSED)
     X = np.load(tmp_path / paths.PROCESSED / paths.TRAIN_X)

@@ -14,7 +14,7 @@ import pytest
 
 from fairgate.adapters.model_files import load_bundle, save_bundle
 from fairgate.adapters.stages import paths
-from fairgate.app.orchestrate import run_stage
+from fairgate.adapters.stages.runner import run_stage
 from fairgate.core.backends import load_backend
 from fairgate.core.bundle import ModelBundle
 from fairgate.core.errors import StageError
@@ -101,7 +101,7 @@ ISOLATION = textwrap.dedent("""
     import dataclasses, os, sys
     from pathlib import Path
     from fairgate.core.config import build_params
-    from fairgate.app.orchestrate import run_stage
+    from fairgate.adapters.stages.runner import run_stage
     from fairgate.adapters.stages.context import StageContext
     root = Path(sys.argv[1])
     params = build_params({{"train": {{"framework": "{framework}", "epochs": 2}}, "data": {{"label_values": None}}}})

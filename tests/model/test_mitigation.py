@@ -17,7 +17,7 @@ from fairgate.adapters.model_files import load_bundle, save_bundle
 from fairgate.adapters.stages import inputs, paths
 from fairgate.adapters.stages.context import StageContext
 from fairgate.adapters.stages.mitigate import fit_candidates
-from fairgate.app.orchestrate import run_stage
+from fairgate.adapters.stages.runner import run_stage
 from fairgate.core.config import build_params
 
 DP_POLICY = {"max_equalized_odds_difference": 1.0, "min_accuracy": 0.6, "min_roc_auc": 0.6}

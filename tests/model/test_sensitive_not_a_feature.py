@@ -11,7 +11,7 @@ import pytest
 from fairgate.adapters.model_files import load_bundle
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext
-from fairgate.app.orchestrate import run_stage
+from fairgate.adapters.stages.runner import run_stage
 from fairgate.core.config import Params
 from fairgate.core.contract import resolve_schema
 from tests.production import production_rows

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
+from fairgate.adapters.before_run import reconcile_champion
 from fairgate.app.cli.common import app, console, fail, registry_context, setup_logging, workspace_lock
-from fairgate.app.run_service import reconcile_champion
 from fairgate.core.errors import StageError
 
 

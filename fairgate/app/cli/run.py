@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from fairgate.adapters import before_run
 from fairgate.adapters.stages import STAGES, paths
 from fairgate.app import run_service
 from fairgate.app.cli.common import (
@@ -46,7 +47,7 @@ def run(
     _run_warm_if_served(root, params, overrides, verbose)
     checked = load_or_exit(params or root / PARAMS, overrides)
     try:
-        run_service.preflight(root, checked)
+        before_run.preflight(root, checked)
     except ConfigError as exc:
         raise fail(exc, 2) from None
     except StageError as exc:
@@ -99,7 +100,8 @@ def warm(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
 
 def _print_outcome(root: Path, spent: dict) -> None:
     from fairgate.adapters.infra.tracking import redact, runs_page, tracking_uri
-    from fairgate.app.summary import load_evidence, print_summary
+    from fairgate.adapters.stages.evidence import load_evidence
+    from fairgate.app.summary import print_summary
 
     uri = redact(tracking_uri(root))
     evidence = load_evidence(root)
@@ -123,7 +125,7 @@ def stage(name: Annotated[str, typer.Argument(help=f"one of: {', '.join(STAGES)}
 
     from fairgate.adapters.infra.memory import freeze_what_exists
     from fairgate.adapters.stages.context import StageContext
-    from fairgate.app.orchestrate import run_stage
+    from fairgate.adapters.stages.runner import run_stage
 
     ctx = StageContext.from_env(root, params)
     try:
