@@ -151,10 +151,14 @@ def test_a_waiting_candidate_is_recorded_once_and_gets_its_alias_back_after_a_cr
     assert [e["action"] for e in ledger.read(name)] == ["promoted", "awaiting_approval"]
 
 
-def test_rollback_refuses_a_version_that_was_never_champion_even_with_force(slice_ctx, request):
+def _registered(slice_ctx, request, count: int) -> tuple[str, list[str]]:
+    """A fresh model name with ``count`` versions of the slice's model, none champion yet."""
     name = _fresh_name(request)
-    model_uri = json.loads(slice_ctx.path(paths.TRAIN_RUN).read_text())["model_uri"]
-    v1, v2 = _versions(name, 2, model_uri)
+    return name, _versions(name, count, json.loads(slice_ctx.path(paths.TRAIN_RUN).read_text())["model_uri"])
+
+
+def test_rollback_refuses_a_version_that_was_never_champion_even_with_force(slice_ctx, request):
+    name, (v1, v2) = _registered(slice_ctx, request, 2)
     promotion.promote(name, "champion", v1, _decision(None, "fail"), pytest.fail, {})
     with pytest.raises(StageError, match=f"version {v1} of '{name}' was never champion"):
         promotion.rollback(name, "champion", v1, "x", {})
@@ -168,9 +172,7 @@ def test_rollback_refuses_a_version_that_was_never_champion_even_with_force(slic
 
 
 def test_rollback_skips_a_version_monitoring_removed_and_force_records_an_override(slice_ctx, request):
-    name = _fresh_name(request)
-    model_uri = json.loads(slice_ctx.path(paths.TRAIN_RUN).read_text())["model_uri"]
-    v1, v2 = _versions(name, 2, model_uri)
+    name, (v1, v2) = _registered(slice_ctx, request, 2)
     promotion.promote(name, "champion", v1, _decision(None), pytest.fail, {})
     promotion.promote(name, "champion", v2, _decision(v1), pytest.fail, {})
     promotion.rollback(name, "champion", None, "monitor: breach on 600 labelled production rows: eo[sex]", {},
@@ -191,9 +193,7 @@ def test_rollback_skips_a_version_monitoring_removed_and_force_records_an_overri
 
 
 def test_a_manual_rollback_can_be_undone_but_a_reviewer_rejection_cannot(slice_ctx, request):
-    name = _fresh_name(request)
-    model_uri = json.loads(slice_ctx.path(paths.TRAIN_RUN).read_text())["model_uri"]
-    v1, v2 = _versions(name, 2, model_uri)
+    name, (v1, v2) = _registered(slice_ctx, request, 2)
     promotion.promote(name, "champion", v1, _decision(None), pytest.fail, {})
     promotion.promote(name, "champion", v2, _decision(v1), pytest.fail, {})
     promotion.rollback(name, "champion", None, "checking something", {})
@@ -207,9 +207,7 @@ def test_a_manual_rollback_can_be_undone_but_a_reviewer_rejection_cannot(slice_c
 def test_approve_reject_and_rollback_refuse_an_empty_reason(slice_ctx, request):
     from fairgate.adapters.infra import approval
 
-    name = _fresh_name(request)
-    model_uri = json.loads(slice_ctx.path(paths.TRAIN_RUN).read_text())["model_uri"]
-    champion, waiting = _versions(name, 2, model_uri)
+    name, (champion, waiting) = _registered(slice_ctx, request, 2)
     promotion.promote(name, "champion", champion, _decision(None), pytest.fail, {})
     promotion.promote(name, "champion", waiting, _decision(champion), pytest.fail, {}, pending_alias="candidate")
     with pytest.raises(StageError, match="--reason is empty"):
