@@ -30,7 +30,7 @@ LAST_SCORE = ".fairgate/last_score.json"
 MIN_CHUNK, MAX_CHUNK = 20_000, 500_000
 
 
-def chunk_rows(columns: int) -> int:
+def batch_chunk_rows(columns: int) -> int:
     """Rows per chunk from the memory available now: a twentieth of it, at about 200 bytes a value."""
     return rows_per_chunk(200 * columns, 20, MIN_CHUNK, MAX_CHUNK)
 
@@ -67,10 +67,10 @@ def chunks(path: Path, params: Params, rows: int | None = None) -> Iterator[pd.D
             import pyarrow.parquet as pq
 
             handle = pq.ParquetFile(path)
-            size = rows or chunk_rows(len(handle.schema_arrow))
+            size = rows or batch_chunk_rows(len(handle.schema_arrow))
             parts = (batch.to_pandas() for batch in handle.iter_batches(batch_size=size))
         else:
-            size = rows or chunk_rows(len(header(path, cfg)))
+            size = rows or batch_chunk_rows(len(header(path, cfg)))
             parts = pd.read_csv(path, sep=cfg.delimiter, na_values=cfg.na_values or None, encoding=cfg.encoding,
                                 skipinitialspace=cfg.strip_whitespace, decimal=cfg.decimal, chunksize=size)
     while True:

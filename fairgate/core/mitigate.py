@@ -1,18 +1,8 @@
-"""Bias mitigation: reweighing (before training) and per-group decision thresholds (after it).
-
-Everything here is fitted on training or validation rows only; the test rows are the gate's.
-
-- ``reweighing_weights``: Kamiran & Calders. Each (group, label) cell gets the weight
-  P(group) P(label) / P(group, label), so that in the weighted training rows the label is independent
-  of the group.
-- ``fit_group_thresholds``: one decision threshold per group, chosen on the validation rows. This is
-  the post-processing of fairlearn's ThresholdOptimizer, made deterministic: ThresholdOptimizer meets
-  a constraint exactly by flipping a coin between two thresholds for some rows, so the same row can
-  get two answers; here each group's rate(s) must lie within a band of width ``slack`` around a
-  common target, and the target whose best per-group thresholds give the highest validation
-  accuracy wins. Given the band, each group's choice is independent, so the search is exact over the
-  grid of candidate thresholds. The served model answers the same row the same way every time, and
-  the gate's evidence describes exactly what is served.
+"""Bias mitigation fitted on training or validation rows only: reweighing (Kamiran & Calders: each (group, label)
+cell weighted P(group) P(label) / P(group, label)) and one decision threshold per group, chosen on validation rows
+(fairlearn's ThresholdOptimizer without its coin flips: each group's rates within a band of width ``slack``
+around a common target, the most accurate target winning), so the served model answers a row the same way
+every time.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def test_preprocess_in_tiny_chunks_writes_exactly_what_the_in_memory_path_gives(
     root, params = census_snapshot
     raw = pd.read_parquet(root / paths.RAW)
     assert raw.isna().any().any() and raw.duplicated().any(), "the file's quirks reach the snapshot"
-    monkeypatch.setattr(stage, "chunk_rows", lambda columns: 7)
+    monkeypatch.setattr(stage, "encoding_chunk_rows", lambda columns: 7)
     stage.run(StageContext(root=root, params=params))
 
     schema = resolve_schema(params.data, list(raw.columns), raw.dtypes, raw)

@@ -1,4 +1,4 @@
-"""Run a command that dies with the process that started it: `python -m fairgate.infra.die_with_parent PID CMD...`.
+"""Run a command that dies with the process that started it: `python -m fairgate.adapters.infra.die_with_parent PID CMD...`.
 
 A helper server started by `fairgate run` lives in its own session, so that Ctrl+C on the terminal
 reaches only fairgate, which then stops the flow, records it, and stops the server in that order.

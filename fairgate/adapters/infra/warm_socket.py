@@ -1,4 +1,4 @@
-"""The socket between `fairgate run` and a warm worker (`fairgate worker`): where it lives, and its messages.
+"""The socket between `fairgate run` and a warm worker (`fairgate warm`): where it lives, and its messages.
 
 The client passes its stdin, stdout and stderr (SCM_RIGHTS), so the run writes straight to the user's
 terminal or pipe, then its argv, working directory and environment as length-prefixed JSON. The worker

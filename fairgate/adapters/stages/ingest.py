@@ -54,7 +54,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     outside = external_source(ctx)
     shape: list[tuple[int, list[str]]] = []
     files.write_atomic(ctx.path(paths.RAW), lambda tmp: shape.append(
-        source.write_snapshot(cfg, ctx.root, tmp, chunk_rows(), csv_read_whole_below())))
+        source.write_snapshot(cfg, ctx.root, tmp, snapshot_chunk_rows(), csv_read_whole_below())))
     rows, columns = shape[0]
     if outside is not None:
         files.write_json(ctx.path(paths.SOURCE_RECORD), _stamp(outside) | {"md5": files.md5_of(outside)})
@@ -68,6 +68,6 @@ def csv_read_whole_below() -> int:
     return available_bytes() // 20
 
 
-def chunk_rows() -> int:
+def snapshot_chunk_rows() -> int:
     """Rows normalised at a time: about 1% of the available memory at 2 kB a row (a wide row of text)."""
     return rows_per_chunk(2000, 100, 10_000, 1_000_000)

@@ -28,7 +28,7 @@ class TestRows(ParquetColumns):
         Chunks hold a whole number of the networks' scoring batches, so each row meets the same batch as in
         one call on all rows, and gets the same probability.
         """
-        rows = rows or chunk_rows(len(self.columns))
+        rows = rows or scoring_chunk_rows(len(self.columns))
         return np.concatenate([  # frame_chunks gives at least one (maybe empty) chunk
             np.asarray(predict(chunk if columns is None else chunk[columns]), dtype=np.float64).reshape(-1)
             for chunk in frame_chunks(self.path, rows)])
@@ -37,7 +37,7 @@ class TestRows(ParquetColumns):
         return first_rows(self.path, rows)
 
 
-def chunk_rows(columns: int) -> int:
+def scoring_chunk_rows(columns: int) -> int:
     """Test rows scored at a time: a twentieth of the memory available at about 200 bytes a value (the raw
     rows, their encoding and the network's activations), in whole scoring batches."""
     batches = rows_per_chunk(200 * columns * PREDICT_BATCH, 20, 1, 16)

@@ -26,7 +26,7 @@ GX = "fairgate.adapters.gx_files"
 HAND_OVER_BYTES = 256 * 2**20
 
 
-def chunk_rows(columns: int) -> int:
+def encoding_chunk_rows(columns: int) -> int:
     """Raw rows read and encoded at a time: a chunk and its temporaries take about 1% of the available memory
     (at about 200 bytes a value), so nobody has to pick a number."""
     return rows_per_chunk(200 * columns, 100, 10_000, 1_000_000)
@@ -112,7 +112,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     summary_splits = {"train": int(counts[core.TRAIN]), "val": int(counts[core.VAL]), "test": int(counts[core.TEST])}
 
     with files.atomic_dir(ctx.path(paths.PROCESSED)) as out:
-        X, y = _encode_and_write(raw_path, parts, counts, prep, schema, out, chunk_rows(len(raw.columns)))
+        X, y = _encode_and_write(raw_path, parts, counts, prep, schema, out, encoding_chunk_rows(len(raw.columns)))
         n_train = int(counts[core.TRAIN])
         checking = _check_processed(X, y, names, ctx.path(paths.PROCESSED_SUITE))
         leaked = core.label_leakage(X, y, names)  # here, while GX checks the rows beside us

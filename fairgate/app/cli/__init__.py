@@ -14,14 +14,9 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """The `fairgate` executable: the app, then an exit that skips tearing down the interpreter.
-
-    A run leaves torch, MLflow, Prefect, DVC and Great Expectations imported; Python's own exit would then
-    spend about a second freeing every module one by one, after the work is done and written. This exit does
-    what Python's would up to that point (the same calls: the threads' exit hooks and joins, then the exit
-    handlers; then it flushes the output) and then ends the process. Only the process's own entry point does
-    this: the warm worker calls ``app`` in-process and must go on after it.
-    """
+    """The `fairgate` executable: the app, then Python's exit steps (thread joins, exit handlers, flushes) and
+    ``os._exit``, which skips the second Python would spend freeing torch, MLflow, Prefect and DVC module by
+    module. The warm worker calls ``app`` in-process and goes on after it."""
     try:
         app()
         code = 0
