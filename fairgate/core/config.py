@@ -181,7 +181,7 @@ class TrackingConfig(_Strict):
 
 
 class MitigateConfig(_Strict):
-    """What runs when the unmitigated candidate fails fairness checks and nothing else (README: Mitigation)."""
+    """What runs when the unmitigated candidate fails fairness checks and nothing else (docs/mitigation.md)."""
 
     methods: list[Literal["reweigh", "threshold", "reduction"]] = Field(default_factory=lambda: ["reweigh", "threshold"])
     constraint: Literal["auto", "demographic_parity", "equalized_odds"] = "auto"  # auto: the failed ones
@@ -292,7 +292,7 @@ class Params(_Strict):
 def _describe(error: dict[str, Any]) -> str:
     key = ".".join(str(p) for p in error["loc"]) or "(top level)"
     if error["type"] == "extra_forbidden":
-        return f"unknown key '{key}': remove it or check its spelling against README's params table"
+        return f"unknown key '{key}': remove it or check its spelling against docs/params.md"
     if error["type"] == "literal_error":
         return f"'{key}': {error['msg'].replace('Input should be', 'allowed values are')}"
     return f"'{key}': {error['msg']} (got {error.get('input')!r})"
