@@ -19,10 +19,8 @@ class _Strict(BaseModel):
 
 
 def _as_text(value: Any) -> Any:
-    """Column names and label values are text even where YAML reads a number, a boolean or a date.
-
-    A boolean becomes ``True``/``False``, as pandas writes a boolean column's values.
-    """
+    """Column names and label values are text even where YAML reads a number, a boolean (``True``/``False``, as
+    pandas writes them) or a date."""
     if isinstance(value, bool | int | float):
         return str(value)
     if isinstance(value, date):
@@ -45,9 +43,7 @@ class DataConfig(_Strict):
     positive_label: Text = ">50K"
     label_values: list[Text] | None = None
     sensitive: list[Text] = Field(default_factory=lambda: ["sex", "age_group"], min_length=1)
-    # false: the model never reads the sensitive columns (where law bars deciding on them); the gate, the monitor
-    # and mitigation still group on them, and methods that read them at prediction (group thresholds) are skipped
-    sensitive_as_feature: bool = True
+    sensitive_as_feature: bool = True  # false: grouped on, never read by the model (docs/own-data.md)
     features: list[Text] | None = None
     categorical: list[Text] | None = None
     numeric: list[Text] | None = None
@@ -101,8 +97,7 @@ class PreprocessConfig(_Strict):
     seed: int = 42
     test_size: float = Field(0.2, gt=0.0, lt=0.5)
     val_size: float = Field(0.1, gt=0.0, lt=0.5)
-    # Categories with fewer training rows share one "infrequent" column (scikit-learn's min_frequency).
-    min_category_count: int = Field(10, ge=1)
+    min_category_count: int = Field(10, ge=1)  # rarer categories share one "infrequent" column (min_frequency)
     max_categories: int = Field(100, ge=2)  # one-hot columns per feature at most, the infrequent one included
 
 
@@ -116,17 +111,14 @@ class TrainConfig(_Strict):
     epochs: int = Field(15, ge=1)
     patience: int = Field(3, ge=1)
     seed: int = 42
-    # also log the bare network with its native MLflow flavor (the pyfunc model already holds it; ~1 s a run)
-    log_native: bool = False
-    # on CUDA, replay each full batch's step as one captured graph (much faster at small batches)
-    cuda_graph: bool = True
+    log_native: bool = False  # also log the bare network in its MLflow flavor (~1 s a run)
+    cuda_graph: bool = True  # on CUDA, replay each full batch's step as one captured graph
 
 
 class EvaluateConfig(_Strict):
     threshold: float = Field(0.5, gt=0.0, lt=1.0)
     calibration_bins: int = Field(10, ge=2)
-    # infrequent: a category training never saw is encoded as the column's infrequent bucket (all zeros
-    # when training had none), as the served model does; error: evaluate stops.
+    # infrequent: a category training never saw joins the column's infrequent bucket; error: evaluate stops
     unseen_categories: Literal["infrequent", "error"] = "infrequent"
     max_unseen_share: float = Field(0.05, ge=0.0, le=1.0)  # warn when more test rows hold unseen categories
 
@@ -166,8 +158,7 @@ class PromoteConfig(_Strict):
 
 
 class ScoreConfig(_Strict):
-    # error: a batch holding a category the champion never saw stops before anything is written;
-    # infrequent: such values are scored as the column's infrequent bucket, as evaluate does
+    # error: a category the champion never saw is refused (score and serve-model); infrequent: scored as rare
     unseen_categories: Literal["infrequent", "error"] = "error"
 
 

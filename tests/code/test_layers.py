@@ -48,3 +48,9 @@ def test_an_import_against_the_design_breaks_the_lint(tmp_path: Path, module: st
     assert done.returncode != 0
     broken = [row for row in done.stdout.splitlines() if row.endswith("BROKEN")]
     assert any(row.startswith(contract) for row in broken), done.stdout[-3000:]
+
+
+def test_no_module_exceeds_three_hundred_lines():
+    long = {str(path.relative_to(ROOT)): n for name in ("fairgate", "flows", "tasks")
+            for path in (ROOT / name).rglob("*.py") if (n := len(path.read_text().splitlines())) > 300}
+    assert not long, f"split these by job: {long}"
