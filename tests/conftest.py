@@ -152,7 +152,9 @@ def champion_project(trained: Trained, copy_of) -> Project:
 def fairgate_here(monkeypatch: pytest.MonkeyPatch):
     """The `fairgate` CLI called in this process, from a project's directory and with its environment, giving what
     a subprocess would (exit code, stdout, stderr): for the message tests, which need no interpreter of their own.
-    Each family keeps one test through the real executable, for the exit code and the no-traceback rule."""
+    Each family keeps one test through the real executable, for the exit code and the no-traceback rule. Only for
+    commands that stop before a Prefect flow runs: a flow run here would use the test process's Prefect settings
+    and bind its logging to this call's captured streams."""
     import logging
     import warnings
 
