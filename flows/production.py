@@ -10,13 +10,10 @@ from typing import Any
 from prefect import flow
 
 from fairgate.adapters.params_file import load_params
+from fairgate.adapters.score import default_output
 from tasks import production as tasks
 
 PARAMS = "params.yaml"
-
-
-def default_output(root: Path, source: Path) -> Path:
-    return root / "predictions" / f"{source.stem}.scored.parquet"
 
 
 @flow(name="fairgate-score", log_prints=True)

@@ -158,6 +158,7 @@ def fairgate_here(monkeypatch: pytest.MonkeyPatch):
     import logging
     import warnings
 
+    import prefect.main  # noqa: F401  (it sets up Prefect's logging on import: on the session's streams, not a call's)
     from typer.testing import CliRunner
 
     from fairgate.app.cli import app

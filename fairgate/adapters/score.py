@@ -35,6 +35,10 @@ def batch_chunk_rows(columns: int) -> int:
     return rows_per_chunk(200 * columns, 20, MIN_CHUNK, MAX_CHUNK)
 
 
+def default_output(root: Path, source: Path) -> Path:
+    return root / "predictions" / f"{source.stem}.scored.parquet"
+
+
 def check_paths(root: Path, source: Path, output: Path) -> None:
     """Refuse, before anything is read or written, a batch that is not there and an output that would overwrite
     the batch or a file DVC tracks, or that would hold Parquet under another suffix."""

@@ -26,7 +26,8 @@ from fairgate.core.preprocess import encode_labels
 
 
 def champion_probabilities(ctx: StageContext, version: str, test) -> np.ndarray:
-    """Score the champion on the candidate's test rows, through the champion's own preprocessing."""
+    """Score the champion on the candidate's test rows, through the champion's own preprocessing (its bundle: the
+    serving input policy is for production rows, and test rows are scored as evaluate scores them)."""
     model = registry.load_version(ctx.params.promote.model_name, version)
     columns = model.metadata.get_input_schema().input_names()
     missing = [c for c in columns if c not in test.columns]
@@ -34,7 +35,7 @@ def champion_probabilities(ctx: StageContext, version: str, test) -> np.ndarray:
         changed = column_change({"input": columns}, {"input": list(test.columns)})
         raise StageError("gate", f"model '{ctx.params.promote.model_name}' version {version}: {changed}",
                          CHANGED_CONTRACT_FIX)
-    return test.scored(model.predict, columns)
+    return test.scored(model.unwrap_python_model().bundle.predict_proba, columns)
 
 
 def judge(ctx: StageContext, bundle: ModelBundle, version: str | None, report: dict[str, Any] | None = None,

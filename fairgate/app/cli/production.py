@@ -113,8 +113,7 @@ def score(input_: Annotated[Path, typer.Option("--input", help="CSV or Parquet r
                                                            "predictions/<input>.scored.parquet)")] = None,
           verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """Score a batch with the champion (a Prefect flow): checked against the contract, written atomically."""
-    from fairgate.adapters.score import check_paths
-    from flows.production import default_output
+    from fairgate.adapters.score import check_paths, default_output
 
     setup_logging(verbose)
     root = project_root()
