@@ -64,8 +64,6 @@ def check_paths(root: Path, source: Path, output: Path) -> None:
 def chunks(path: Path, params: Params, rows: int | None = None) -> Iterator[pd.DataFrame]:
     """The batch, normalised as ingest normalises the training data, ``rows`` at a time (no empty chunk)."""
     cfg = params.production_data
-    if not path.is_file():
-        raise StageError("score", f"the batch '{path}' does not exist", "pass --input with a CSV or Parquet file")
     with reading(path, cfg, "score"):
         if path.suffix.lower() == ".parquet":
             import pyarrow.parquet as pq
@@ -103,9 +101,7 @@ class BatchCheck:
     def __init__(self, bundle: ModelBundle, params: Params) -> None:
         self.schema = batch_schema(bundle, params)
         self.bundle, self.params = bundle, params
-        # the sensitive columns are carried for monitoring; needed only when the model reads them
-        sensitive = self.schema.sensitive if params.data.sensitive_as_feature else ()
-        self.needed = list(dict.fromkeys([*bundle.inputs, *sensitive,
+        self.needed = list(dict.fromkeys([*bundle.inputs, *self.schema.sensitive,
                                           *([params.monitor.key] if params.monitor.key else [])]))
         self.suite = batch_suite(self.schema, params.validate_cfg)
         _, self.definition = prepared(self.suite)
@@ -126,10 +122,7 @@ class BatchCheck:
             check_rows(chunk, self.bundle.preprocessor, self.bundle.inputs, self.params.score.unseen_categories,
                        first_row + 1)
         except RowsRefused as exc:
-            fix = ("map them to known ones, or set score.unseen_categories: infrequent to score them as the column's "
-                   "rare bucket" if "never saw" in str(exc) else
-                   "fix those rows (the columns, types and ranges the champion was trained on)")
-            raise StageError("score", f"the batch: {exc}", f"{fix}; nothing was written") from None
+            raise StageError("score", f"the batch: {exc}", f"{exc.fix}; nothing was written") from None
         outcome = self.definition.run(batch_parameters={"dataframe": chunk}, result_format="SUMMARY")
         summary = summary_of(outcome, self.suite.name, len(chunk))
         if not summary["success"]:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from fairgate.adapters.sniff import TextFormat, sniff, value_counts
 from fairgate.core import draft as rules
-from fairgate.core.config import ConfigError, DataConfig, build_params
+from fairgate.core.config import ConfigError, DataConfig, Params, build_params
 from fairgate.core.contract import resolve_schema
 from fairgate.core.draft import Draft, DraftError
 from fairgate.core.errors import StageError
@@ -129,7 +129,7 @@ def _unique(counts: pd.Series, rows: int, tokens: set[str]) -> bool:
     return int(present.sum()) == rows and int(present.max()) == 1
 
 
-def _enough_rows(rows: int, params: Any) -> None:
+def _enough_rows(rows: int, params: Params) -> None:
     """A file too small for the split and the gate fails here, plainly, rather than later in preprocess."""
     test_size, min_group = params.preprocess.test_size, params.gate.min_group_size
     needed = rules.rows_needed(test_size, min_group)

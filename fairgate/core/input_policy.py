@@ -26,12 +26,17 @@ from fairgate.core.preprocess import MISSING, Preprocessor, category_text
 SHOWN = 3  # rows named per refusal
 
 
-class RowsRefused(ValueError):
-    """Rows the model must not score: the first broken rule, its column and its rows."""
+FIX_ROWS = "fix those rows (the columns, types and ranges the champion was trained on)"
+FIX_CATEGORIES = ("map them to known ones, or set score.unseen_categories: infrequent to score them as the column's "
+                  "rare bucket")
 
-    def __init__(self, problem: str, column: str | None = None) -> None:
+
+class RowsRefused(ValueError):
+    """Rows the model must not score: the first broken rule, with its column and rows, and what fixes it."""
+
+    def __init__(self, problem: str, fix: str = FIX_ROWS) -> None:
         super().__init__(problem)
-        self.column = column
+        self.fix = fix
 
 
 def _rows(mask: np.ndarray, first_row: int) -> str:
@@ -51,21 +56,21 @@ def check_rows(frame: pd.DataFrame, prep: Preprocessor, inputs: list[str], unsee
     first row."""
     missing = [c for c in inputs if c not in frame.columns]
     if missing:
-        raise RowsRefused(f"the columns {missing} are missing: the model reads {inputs}", missing[0])
+        raise RowsRefused(f"the columns {missing} are missing: the model reads {inputs}")
     for column in prep.numeric:
         _check_numbers(frame[column], column, column in prep.integer, prep.ranges.get(column), first_row)
     for column in [*prep.numeric, *prep.categorical]:
         absent = frame[column].isna().to_numpy()
         if prep.nullable is not None and column not in prep.nullable and absent.any():
             raise RowsRefused(f"column '{column}' has no value in {_rows(absent, first_row)}, but training rows always "
-                              "had one", column)
+                              "had one")
     if unseen_categories == "error":
         for column, new in prep.unseen(frame[prep.categorical]).items():
             new = [v for v in new if v != MISSING]
             if new:
                 at = category_text(frame[column]).isin(new).to_numpy()
                 raise RowsRefused(f"categories the champion never saw: {{'{column}': {new}}} in column '{column}', "
-                                  f"{_rows(at, first_row)}", column)
+                                  f"{_rows(at, first_row)}", FIX_CATEGORIES)
 
 
 def _check_numbers(values: pd.Series, column: str, integer: bool, bounds, first_row: int) -> None:
@@ -73,27 +78,25 @@ def _check_numbers(values: pd.Series, column: str, integer: bool, bounds, first_
     text = (numbers.isna() & values.notna()).to_numpy()
     if text.any():
         raise RowsRefused(f"column '{column}' must be numeric, as the champion was trained on it, but holds text: "
-                          f"{[str(v) for v in _values(values, text)]} in {_rows(text, first_row)}", column)
+                          f"{[str(v) for v in _values(values, text)]} in {_rows(text, first_row)}")
     array = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
     present = ~np.isnan(array)
     infinite = present & ~np.isfinite(array)
     if infinite.any():
         raise RowsRefused(f"column '{column}' holds {array[infinite][0]} in {_rows(infinite, first_row)}; values must "
-                          "be finite", column)
+                          "be finite")
     if integer:
         fractional = present & (np.mod(array, 1) != 0)
         if fractional.any():
             raise RowsRefused(f"column '{column}' held whole numbers in training, but holds "
-                              f"{array[fractional][:SHOWN].tolist()} in {_rows(fractional, first_row)}", column)
+                              f"{array[fractional][:SHOWN].tolist()} in {_rows(fractional, first_row)}")
     if bounds:
         low, high = bounds
-        outside = present & (((array < low) if low is not None else False) | ((array > high) if high is not None
-                                                                             else False))
-        if np.any(outside):
+        outside = present & ((array < (-np.inf if low is None else low)) | (array > (np.inf if high is None else high)))
+        if outside.any():
             raise RowsRefused(f"column '{column}' = {array[outside][:SHOWN].tolist()} in {_rows(outside, first_row)} "
                               f"is outside its range [{_bound(low)}, {_bound(high)}] (validate.ranges when the model was "
-                              "trained)",
-                              column)
+                              "trained)")
 
 
 def _bound(value: float | None) -> str:

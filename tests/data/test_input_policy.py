@@ -55,6 +55,7 @@ def test_each_rule_refuses_naming_the_column_the_value_and_the_row(prep, rows, m
     with pytest.raises(RowsRefused) as refused:
         check_rows(rows, prep, INPUTS)
     assert str(refused.value).startswith(message), str(refused.value)
+    assert ("score.unseen_categories: infrequent" in refused.value.fix) == ("never saw" in message)
 
 
 def test_rows_count_from_the_chunk_start_and_many_are_summarised(prep):

@@ -17,8 +17,10 @@ def stage_order(root: Path) -> list[str]:
 
 
 def tracked_paths(root: Path) -> list[Path]:
-    """Every path dvc.yaml names as a stage's dependency or output, and every ``.dvc`` file's target."""
-    spec = yaml.safe_load((root / "dvc.yaml").read_text()) or {} if (root / "dvc.yaml").is_file() else {}
+    """Every path dvc.yaml names as a stage's dependency or output, and the target of every ``.dvc`` file under
+    data/."""
+    dvc_yaml = root / "dvc.yaml"
+    spec = (yaml.safe_load(dvc_yaml.read_text()) if dvc_yaml.is_file() else None) or {}
     named = []
     for stage in spec.get("stages", {}).values():
         for entry in [*(stage.get("deps") or []), *(stage.get("outs") or [])]:
