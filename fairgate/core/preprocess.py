@@ -168,12 +168,12 @@ def fit_preprocessor(train: pd.DataFrame, schema: Schema, cfg: PreprocessConfig 
     holes = np.isnan(values)
     whole = [c for i, c in enumerate(numeric) if bool(np.all(np.mod(values[~holes[:, i], i], 1) == 0))]
     nullable = [c for i, c in enumerate(numeric) if holes[:, i].any()]
-    nullable += [c for c in categorical if bool(train[c].isna().any())]
     medians = np.nanmedian(values, axis=0) if numeric else np.zeros(0)
     medians = np.where(np.isnan(medians), 0.0, medians)
-    filled = np.where(np.isnan(values), medians, values)
+    filled = np.where(holes, medians, values)
     scales = filled.std(axis=0) if numeric else np.zeros(0)
     encoded = {c: _kept_categories(category_text(train[c]), cfg) for c in categorical}
+    nullable += [c for c, (kept, rare) in encoded.items() if MISSING in kept or MISSING in rare]
     return Preprocessor(
         numeric=numeric,
         categorical=categorical,
