@@ -123,7 +123,9 @@ def test_dvc_repro_and_fairgate_run_at_once_give_the_workspace_busy_message(cham
     repro = subprocess.Popen([str(BIN / "dvc"), "repro"], cwd=project.root, env=project.env, stdout=log.open("w"),
                              stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _wait_for(lambda: "Running stage 'train'" in log.read_text())
+        # DVC prints "Running stage" before its `fairgate stage train` has started and taken the workspace lock.
+        lock = project.root / ".fairgate" / "run.lock"
+        _wait_for(lambda: lock.is_file() and "fairgate stage train" in lock.read_text())
         done = project.fairgate("run", check=False)
         message = " ".join(done.stderr.split())
         assert done.returncode == 3, message
