@@ -54,7 +54,7 @@ def timed(args: list[str], root: Path, extra_env: dict[str, str] | None = None) 
 
 
 def set_params(root: Path, overrides: list[str]) -> None:
-    script = ("import sys; from pathlib import Path; from fairgate.app.run_service import write_params; "
+    script = ("import sys; from pathlib import Path; from fairgate.app.pipeline_run import write_params; "
               "write_params(Path('.'), None, sys.argv[1:])")
     timed([sys.executable, "-c", script, *overrides], root)
 

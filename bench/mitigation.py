@@ -41,11 +41,11 @@ def mitigation(rows: int, epochs: int = 3, max_iter: int = 5) -> dict[str, Any]:
     """Seconds per method, and accuracy, DP and EO difference of each candidate on the test rows."""
     from fairlearn.postprocessing import ThresholdOptimizer
 
-    from fairgate.core import mitigations
     from fairgate.core.backends import load_backend
     from fairgate.core.bundle import ModelBundle
     from fairgate.core.estimator import FairgateClassifier
-    from fairgate.core.mitigate import DEMOGRAPHIC_PARITY
+    from fairgate.core.mitigation import methods as mitigations
+    from fairgate.core.mitigation.thresholds import DEMOGRAPHIC_PARITY
     from fairgate.core.preprocess import encode_labels
 
     params, schema, parts, prep, arrays = _prepared(rows, epochs)

@@ -56,7 +56,7 @@ def _slice(tmp_path_factory: pytest.TempPathFactory, params: Params):
 @pytest.fixture
 def slice_ctx(_slice, monkeypatch: pytest.MonkeyPatch):
     """The slice's context, with MLflow pointed at the slice's store for the test."""
-    from fairgate.adapters.infra.tracking import configure
+    from fairgate.adapters.infra.mlflow_store import configure
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{_slice.root / 'mlflow.db'}")
     configure(_slice.root, _slice.params.tracking.experiment)

@@ -53,7 +53,7 @@ def check_columns(params: Params, root: Path) -> None:
 
 def preflight(root: Path, params: Params) -> None:
     """What needs no work: the named columns exist (ConfigError) and the tracking store answers (StageError)."""
-    from fairgate.adapters.infra.tracking import check_reachable, tracking_uri
+    from fairgate.adapters.infra.mlflow_store import check_reachable, tracking_uri
 
     check_columns(params, root)
     check_reachable(tracking_uri(root))
@@ -62,7 +62,7 @@ def preflight(root: Path, params: Params) -> None:
 def reconcile_champion(root: Path, params: Params) -> None:
     """Repair what a crash during an earlier promotion left behind, before anything reads the champion."""
     from fairgate.adapters.infra import promotion
-    from fairgate.adapters.infra.tracking import configure
+    from fairgate.adapters.infra.mlflow_store import configure
 
     configure(root, params.tracking.experiment)
     promotion.reconcile(params.promote.model_name, params.promote.alias)

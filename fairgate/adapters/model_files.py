@@ -10,7 +10,7 @@ from typing import Any
 from fairgate.adapters.backends import backend_files
 from fairgate.core.bundle import ModelBundle
 from fairgate.core.estimator import Ensemble
-from fairgate.core.mitigate import GroupThresholds
+from fairgate.core.mitigation.thresholds import GroupThresholds
 from fairgate.core.preprocess import Preprocessor
 
 PREPROCESSOR = "preprocessor.json"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from fairgate.adapters.infra import files, ledger, promotion, registry, run_pages, tracking
+from fairgate.adapters.infra import files, ledger, mlflow_store, promotion, registry, run_pages, tracking
 from fairgate.adapters.infra.lineage import lineage_tags
 from fairgate.adapters.source import load
 from fairgate.core import monitor as core
@@ -106,7 +106,7 @@ def _act(root: Path, params: Params, report: dict[str, Any]) -> str | None:
 def run_monitor(root: Path, params: Params, labels: Path, predictions: Path) -> dict[str, Any]:
     """The verdict on labelled production rows; with ``monitor.on_breach: rollback`` a breach moves the
     champion back through the audited rollback path."""
-    tracking.configure(root, params.tracking.experiment)
+    mlflow_store.configure(root, params.tracking.experiment)
     joined = joined_rows(params, root, labels, predictions)
     version, name = str(joined["model_version"].iloc[0]), params.promote.model_name
     labels_y = encode_labels(joined, resolve_schema(params.data, list(joined.columns)))

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairgate.adapters.infra import files, registry, run_pages, tracking
+from fairgate.adapters.infra import files, mlflow_store, registry, run_pages, tracking
 from fairgate.adapters.infra.memory import rows_per_chunk
 from fairgate.adapters.source import header, reading
 from fairgate.core.bundle import ModelBundle
@@ -148,7 +148,7 @@ def score_batch(root: Path, params: Params, source: Path, output: Path, chunk: i
     import pyarrow.parquet as pq
 
     check_paths(root, source, output)
-    tracking.configure(root, params.tracking.experiment)
+    mlflow_store.configure(root, params.tracking.experiment)
     name, alias = params.promote.model_name, params.promote.alias
     champion = registry.champion(name, alias)
     if champion is None:

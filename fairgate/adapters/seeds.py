@@ -56,10 +56,10 @@ def log_seed(result: dict[str, Any], tracking_uri: str, parent_run_id: str, expe
 
 def sweep_run(ctx: StageContext) -> tuple[str, str, str]:
     """(sweep run id, experiment id, tracking URI) the seeds log under."""
-    from fairgate.adapters.infra import tracking
+    from fairgate.adapters.infra import mlflow_store
 
     parent = ctx.pipeline_run_id()
-    return parent, tracking.configure(ctx.root, ctx.params.tracking.experiment), tracking.tracking_uri(ctx.root)
+    return parent, mlflow_store.configure(ctx.root, ctx.params.tracking.experiment), mlflow_store.tracking_uri(ctx.root)
 
 
 def record_spread(ctx: StageContext, payload: dict[str, Any], parent: str, tracking_uri: str) -> None:

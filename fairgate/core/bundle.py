@@ -15,7 +15,7 @@ import pandas as pd
 
 from fairgate.core.backends import load_backend
 from fairgate.core.estimator import Ensemble
-from fairgate.core.mitigate import GroupThresholds, group_labels
+from fairgate.core.mitigation.thresholds import GroupThresholds, group_labels
 from fairgate.core.preprocess import Preprocessor
 
 

@@ -36,9 +36,9 @@ def test_the_layer_contracts_hold(tmp_path: Path):
     ("fairgate/adapters/infra/files.py", "from fairgate.adapters.stages import train", "Infra never imports a stage"),
     ("fairgate/adapters/stages/gate.py", "from fairgate.adapters.stages import evaluate", "Stages do not import each other"),
     ("tasks/stages.py", "import fairgate.app", "Layers"),
-    ("flows/pipeline.py", "from fairgate.app import run_service", "Layers"),
+    ("flows/pipeline.py", "from fairgate.app import pipeline_run", "Layers"),
     ("fairgate/adapters/stages/runner.py", "from tasks import stages", "Layers"),
-    ("fairgate/app/warm_worker.py", "from fairgate.app.cli import app", "No import cycle between siblings"),
+    ("fairgate/app/warm/standby.py", "from fairgate.app.cli import app", "No import cycle between siblings"),
 ])
 def test_an_import_against_the_design_breaks_the_lint(tmp_path: Path, module: str, line: str, contract: str):
     root = _copy(tmp_path)

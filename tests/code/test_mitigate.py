@@ -7,16 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgate.core import mitigate
-from fairgate.core.mitigate import (
+from fairgate.core.mitigation.choice import choose, explain_infeasible, plan
+from fairgate.core.mitigation.methods import reweighing_weights
+from fairgate.core.mitigation.thresholds import (
     DEMOGRAPHIC_PARITY,
     EQUALIZED_ODDS,
+    TARGET_GRID,
     GroupThresholds,
-    choose,
-    explain_infeasible,
     fit_group_thresholds,
-    plan,
-    reweighing_weights,
 )
 
 
@@ -142,4 +140,4 @@ def test_fairgates_network_trains_under_exponentiated_gradient_as_a_sklearn_esti
     ensemble = Ensemble([p.model_ for p in search.predictors_], list(search.weights_))
     share = ensemble.positive_share("torch", X)
     assert share.shape == (3000,) and share.min() >= 0.0 and share.max() <= 1.0
-    assert mitigate.TARGET_GRID[0] == 0.0
+    assert TARGET_GRID[0] == 0.0

@@ -11,10 +11,10 @@ from pathlib import Path
 MAKE_STORE = """
 import sys
 from pathlib import Path
-from fairgate.adapters.infra import store_template, tracking
+from fairgate.adapters.infra import mlflow_store, store_template
 if sys.argv[1] == "mlflow":
     store_template.create_from_template = lambda db: False
-tracking.configure(Path("."), "fairgate")
+mlflow_store.configure(Path("."), "fairgate")
 """
 
 

@@ -45,7 +45,7 @@ def test_runs_starting_at_once_on_a_fresh_sqlite_store_all_get_it(tmp_path: Path
     import subprocess
     import sys
 
-    code = (f"from pathlib import Path; from fairgate.adapters.infra.tracking import configure; "
+    code = (f"from pathlib import Path; from fairgate.adapters.infra.mlflow_store import configure; "
             f"print(configure(Path({str(tmp_path)!r}), 'fairgate'))")
     workers = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for _ in range(3)]

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from fairgate.adapters.infra import warm_socket
-from fairgate.app import warm_worker
+from fairgate.app.warm import client as warm_client
+from fairgate.app.warm import standby
 
 ROOT = Path("/projects/census")
 BASELINE = {"PREFECT_HOME": "/home/u/.prefect", "PREFECT_API_URL": "http://127.0.0.1:4200/api",
@@ -25,14 +26,14 @@ def _request(**changes) -> dict:
 
 @pytest.fixture(scope="module")
 def fingerprint() -> str:
-    return warm_worker.code_fingerprint()
+    return standby.code_fingerprint()
 
 
 def test_a_run_from_the_same_environment_is_served(fingerprint):
     shell_only = _request(env={"TERM": "dumb", "COLUMNS": "200", "OLDPWD": "/tmp"})  # what libraries do not read
-    assert warm_worker.declined(shell_only, ROOT, BASELINE, fingerprint) == (None, False)
+    assert standby.declined(shell_only, ROOT, BASELINE, fingerprint) == (None, False)
     same_server = _request(env={"PREFECT_API_URL": BASELINE["PREFECT_API_URL"]})
-    assert warm_worker.declined(same_server, ROOT, BASELINE, fingerprint) == (None, False)
+    assert standby.declined(same_server, ROOT, BASELINE, fingerprint) == (None, False)
 
 
 @pytest.mark.parametrize(("request_changes", "said"), [
@@ -43,23 +44,23 @@ def test_a_run_from_the_same_environment_is_served(fingerprint):
     ({"root": "/projects/other"}, "not /projects/other"),
 ])
 def test_a_run_the_standby_could_get_wrong_is_declined_and_says_why(fingerprint, request_changes, said):
-    why, restart = warm_worker.declined(_request(**request_changes), ROOT, BASELINE, fingerprint)
+    why, restart = standby.declined(_request(**request_changes), ROOT, BASELINE, fingerprint)
     assert why is not None and said in why
     assert restart is False
 
 
 def test_changed_code_is_declined_and_the_standby_restarts():
-    why, restart = warm_worker.declined(_request(), ROOT, BASELINE, "the fingerprint of older code")
+    why, restart = standby.declined(_request(), ROOT, BASELINE, "the fingerprint of older code")
     assert "code or the installed packages changed" in why and restart is True
 
 
 def test_the_fingerprint_follows_fairgates_source(tmp_path, monkeypatch, fingerprint):
-    assert warm_worker.code_fingerprint() == fingerprint
-    source = Path(warm_worker.__file__)
+    assert standby.code_fingerprint() == fingerprint
+    source = Path(standby.__file__)
     stat = source.stat()
     try:
         os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
-        assert warm_worker.code_fingerprint() != fingerprint
+        assert standby.code_fingerprint() != fingerprint
     finally:
         os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
@@ -97,7 +98,7 @@ def test_no_worker_means_no_connection(tmp_path):
     (tmp_path / ".fairgate").mkdir()
     (tmp_path / warm_socket.SOCKET).write_text("")  # left behind by a worker that was killed
     assert warm_socket.connect(tmp_path) is None
-    assert warm_worker.delegate(tmp_path, ["run"]) is None
+    assert warm_client.delegate(tmp_path, ["run"]) is None
 
 
 def test_a_long_project_path_gets_a_short_socket_address(tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ import pytest
 from bench import census
 from fairgate.adapters.sniff import sniff, value_counts
 from fairgate.adapters.source import load
-from fairgate.app.onboard import NeedsSensitive, draft_contract, init, model_name
+from fairgate.app.init_draft import NeedsSensitive, draft_contract, init_params, model_name
 from fairgate.core import draft
 from fairgate.core.config import build_params
 from fairgate.core.contract import resolve_schema
@@ -118,7 +118,7 @@ def test_init_without_sensitive_lists_candidates_and_writes_nothing(census_file:
     params = tmp_path / "params.yaml"
     params.write_text("data:\n  source: synthetic\n")
     with pytest.raises(NeedsSensitive) as info:
-        init(tmp_path, params, census_file)
+        init_params(tmp_path, params, census_file)
     assert {"sex", "race", "age", "marital-status"} <= {c for c, _ in info.value.candidates}
     assert params.read_text() == "data:\n  source: synthetic\n"
     assert not (tmp_path / "data/input/adult.csv").exists()
@@ -127,7 +127,7 @@ def test_init_without_sensitive_lists_candidates_and_writes_nothing(census_file:
 def test_init_writes_a_valid_contract_and_copies_the_file(census_file: Path, tmp_path: Path):
     params = tmp_path / "params.yaml"
     params.write_text("# kept\ndata:\n  source: synthetic  # kept too\n  features: [a]\ngate:\n  min_accuracy: 0.7\n")
-    result = init(tmp_path, params, census_file, sensitive=["sex"])
+    result = init_params(tmp_path, params, census_file, sensitive=["sex"])
     written = load_yaml(params.read_text())
     assert "# kept" in params.read_text() and written["gate"]["min_accuracy"] == 0.7
     assert written["data"]["source"] == "data/input/adult.csv" and written["data"]["features"] is None

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from fairgate.adapters.infra.processes import free_port, port_free
-from fairgate.app.run_service import write_params
+from fairgate.app.pipeline_run import write_params
 from tests.project import SMALL, make_project
 from tests.servers import flow_runs, prefect_post, wait_for
 

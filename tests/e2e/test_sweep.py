@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from fairgate.app.run_service import write_params
+from fairgate.app.pipeline_run import write_params
 from tests.project import SMALL
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fairgate.adapters.infra.tracking import redact
+from fairgate.adapters.infra.mlflow_store import redact
 from tests.project import Project
 
 REPO = Path(__file__).resolve().parents[2]

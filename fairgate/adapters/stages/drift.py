@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fairgate.adapters.infra import files, registry, tracking
+from fairgate.adapters.infra import files, mlflow_store, registry, tracking
 from fairgate.adapters.infra.lineage import dvc_out_hashes
 from fairgate.adapters.parquet_rows import ParquetColumns
 from fairgate.adapters.stages import paths
@@ -64,7 +64,7 @@ def reusable_report(ctx: StageContext, champion: tuple[str, str] | None) -> dict
 
 def run(ctx: StageContext) -> dict[str, Any]:
     cfg = ctx.params.drift
-    tracking.configure(ctx.root, ctx.params.tracking.experiment)
+    mlflow_store.configure(ctx.root, ctx.params.tracking.experiment)
     champion = registry.champion(ctx.params.promote.model_name, ctx.params.promote.alias)
     key = _key(ctx, champion)
     report = _matching_report(ctx, key)

@@ -8,7 +8,7 @@ from typing import Any
 from fairgate.adapters.infra import files, registry, tracking
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
-from fairgate.adapters.stages.judging import evaluate_against, write_decision
+from fairgate.adapters.stages.gate_decision import evaluate_against, write_decision
 
 log = logging.getLogger(__name__)
 

@@ -17,24 +17,23 @@ from fairgate.adapters.infra import files, tracking
 from fairgate.adapters.model_files import load_bundle, save_bundle
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
+from fairgate.adapters.stages.gate_decision import candidate_probabilities, champion_probabilities, judge, write_final
 from fairgate.adapters.stages.inputs import load_test, training_arrays
-from fairgate.adapters.stages.judging import candidate_probabilities, champion_probabilities, judge, write_final
-from fairgate.core import mitigate as core
-from fairgate.core import mitigations
 from fairgate.core.backends import load_backend
 from fairgate.core.bundle import ModelBundle
 from fairgate.core.evaluate import flat_metrics, group_metrics
 from fairgate.core.evaluate import score as evaluate_rows
 from fairgate.core.gate_statistics import gate_statistics
+from fairgate.core.mitigation import choice, methods
 from fairgate.core.preprocess import encode_labels
 
 log = logging.getLogger(__name__)
 NEEDS_SENSITIVE = ("threshold",)
 
 
-def training_rows(ctx: StageContext) -> mitigations.TrainingRows:
+def training_rows(ctx: StageContext) -> methods.TrainingRows:
     folder = ctx.path(paths.PROCESSED)
-    return mitigations.TrainingRows(*training_arrays(ctx), pd.read_parquet(folder / paths.TRAIN_GROUPS),
+    return methods.TrainingRows(*training_arrays(ctx), pd.read_parquet(folder / paths.TRAIN_GROUPS),
                                     pd.read_parquet(folder / paths.VAL_GROUPS))
 
 
@@ -64,16 +63,16 @@ def fit_candidates(ctx: StageContext, features: list[str], constraints: list[str
         name = method if method == "reweigh" or len(constraints) == 1 else f"{method}:{constraint}"
         started = time.perf_counter()
         if method == "reweigh":
-            model, knobs = mitigations.reweigh(rows, features, base.framework, cfg.train)
+            model, knobs = methods.reweigh(rows, features, base.framework, cfg.train)
             bundle = ModelBundle(base.preprocessor, model, base.framework)
         elif method == "threshold":
             val_proba = load_backend(base.framework).predict_proba(base.model, rows.X_val)
-            fitted_thresholds = mitigations.thresholds(rows, features, val_proba, constraint, cfg.gate,
+            fitted_thresholds = methods.thresholds(rows, features, val_proba, constraint, cfg.gate,
                                                        cfg.mitigate.slack)
             bundle = ModelBundle(base.preprocessor, base.model, base.framework, fitted_thresholds)
             knobs = fitted_thresholds.to_dict()
         else:
-            model, knobs = mitigations.reduction(rows, features, base.framework, cfg.train, constraint, cfg.gate,
+            model, knobs = methods.reduction(rows, features, base.framework, cfg.train, constraint, cfg.gate,
                                                  cfg.mitigate.slack, cfg.mitigate.max_iter)
             bundle = ModelBundle(base.preprocessor, model, base.framework)
         fitted[name] = (bundle, knobs | {"method": method, "constraint": constraint}, time.perf_counter() - started)
@@ -138,7 +137,7 @@ def _given_up(ctx: StageContext, selected: ModelBundle) -> dict[str, float | Non
 def run(ctx: StageContext) -> dict[str, Any]:
     decision = files.read_json(ctx.path(paths.DECISION))
     trained = files.read_json(ctx.path(paths.TRAIN_RUN))
-    constraints, features, why = core.plan(decision, ctx.params.mitigate.methods, ctx.params.mitigate.constraint)
+    constraints, features, why = choice.plan(decision, ctx.params.mitigate.methods, ctx.params.mitigate.constraint)
     base = {"decision": decision, "knobs": {}, "run_id": trained["run_id"], "model_uri": trained["model_uri"],
             "bundle": paths.CANDIDATE}
     skipped: list[str] = []
@@ -151,7 +150,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
         judged = {"unmitigated": base}
         with files.atomic_dir(ctx.path(paths.MITIGATED)) as folder:  # DVC records the stage's outputs either way
             files.write_json(folder / "none.json", {"mitigated_candidates": 0, "why": why})
-    best, passed = core.choose({name: entry["decision"] for name, entry in judged.items()})
+    best, passed = choice.choose({name: entry["decision"] for name, entry in judged.items()})
     chosen = best if passed else "unmitigated"  # when none passes, the unmitigated candidate is the one rejected
     given_up = None if best == "unmitigated" else _given_up(ctx, fitted[best][0])
     selection = write_final(ctx, judged, chosen, passed, {"why": why, "features": features, "constraints": constraints,

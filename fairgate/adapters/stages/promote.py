@@ -8,9 +8,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fairgate.adapters.infra import files, promotion, registry, run_pages, tracking
+from fairgate.adapters.infra import files, mlflow_store, promotion, registry, run_pages, tracking
 from fairgate.adapters.infra.lineage import lineage_tags
-from fairgate.adapters.stages import judging, paths
+from fairgate.adapters.stages import gate_decision, paths
 from fairgate.adapters.stages.context import StageContext, stage_run
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ DESCRIPTION_LIMIT = 60_000
 
 def _reevaluate(ctx: StageContext, selection: dict[str, Any]):
     def again(champion: str | None) -> dict[str, Any]:
-        return judging.rejudge_selection(ctx, selection, champion)
+        return gate_decision.rejudge_selection(ctx, selection, champion)
 
     return again
 
@@ -64,7 +64,7 @@ def _name_the_runs(ctx: StageContext, train_run: str, selection: dict[str, Any],
 def run(ctx: StageContext) -> dict[str, Any]:
     selection = files.read_json(ctx.path(paths.SELECTION))
     name, alias = ctx.params.promote.model_name, ctx.params.promote.alias
-    tracking.configure(ctx.root, ctx.params.tracking.experiment)
+    mlflow_store.configure(ctx.root, ctx.params.tracking.experiment)
     lineage = lineage_tags(ctx.root)
     tags = lineage | {"fairgate.candidate": selection["candidate"]}
     version = registry.register(name, selection["model_uri"], selection["run_id"], tags=tags)

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from fairgate.adapters.infra import files, registry, tracking
+from fairgate.adapters.infra import files, mlflow_store, registry
 from fairgate.adapters.infra.dag import Dag
 from fairgate.adapters.infra.memory import release_unused
 from fairgate.adapters.infra.timing import spent
@@ -72,7 +72,7 @@ def champion_moved(ctx: StageContext) -> bool:
     decision, candidate = ctx.path(paths.DECISION), candidate_run_id(ctx)
     if not decision.exists() or candidate is None:
         return False
-    tracking.configure(ctx.root, ctx.params.tracking.experiment)
+    mlflow_store.configure(ctx.root, ctx.params.tracking.experiment)
     current = registry.champion(ctx.params.promote.model_name, ctx.params.promote.alias)
     if current is not None and current[1] == candidate:
         return False

@@ -78,9 +78,16 @@ def load_or_exit(path: Path, overrides: list[str] | None = None) -> Params:
         raise fail(exc, 2) from None
 
 
+def project_and_params(verbose: bool = False) -> tuple[Path, Params]:
+    """Logging set up, the project root, and its params (or exit 2 naming the key at fault)."""
+    setup_logging(verbose)
+    root = project_root()
+    return root, load_or_exit(root / PARAMS)
+
+
 def registry_context() -> tuple[Path, Params]:
     """The project, its params, and MLflow pointed at its store, for the commands that read the registry."""
-    from fairgate.adapters.infra.tracking import configure
+    from fairgate.adapters.infra.mlflow_store import configure
 
     root = project_root()
     params = load_or_exit(root / PARAMS)

@@ -12,12 +12,11 @@ from typing import Annotated
 import typer
 
 from fairgate.app.cli.common import (
-    PARAMS,
     app,
     console,
     err,
     fail,
-    load_or_exit,
+    project_and_params,
     project_root,
     registry_context,
     setup_logging,
@@ -34,8 +33,8 @@ def serve_model(port: Annotated[int, typer.Option(help="port to listen on")] = 5
                 ) -> None:
     """Serve the champion (or --version) over HTTP with MLflow's model server, in this project's environment."""
     from fairgate.adapters.infra import processes, registry
+    from fairgate.adapters.infra.mlflow_store import tracking_uri
     from fairgate.adapters.infra.pyfunc import UNSEEN_CATEGORIES_ENV
-    from fairgate.adapters.infra.tracking import tracking_uri
 
     setup_logging()
     root, params = registry_context()
@@ -115,9 +114,7 @@ def score(input_: Annotated[Path, typer.Option("--input", help="CSV or Parquet r
     """Score a batch with the champion (a Prefect flow): checked against the contract, written atomically."""
     from fairgate.adapters.score import check_paths, default_output
 
-    setup_logging(verbose)
-    root = project_root()
-    load_or_exit(root / PARAMS)
+    root, _ = project_and_params(verbose)
     try:
         check_paths(root, input_.resolve(), output.resolve() if output else default_output(root, input_.resolve()))
     except StageError as exc:
@@ -143,9 +140,7 @@ def monitor(labels: Annotated[Path, typer.Option(help="CSV or Parquet with monit
     from fairgate.adapters.infra import files
     from fairgate.adapters.score import LAST_SCORE
 
-    setup_logging(verbose)
-    root = project_root()
-    load_or_exit(root / PARAMS)
+    root, _ = project_and_params(verbose)
     if predictions is None:
         if not (root / LAST_SCORE).exists():
             raise fail(StageError("monitor", "no batch has been scored in this project yet",

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fairgate.adapters.before_run import reconcile_champion
 from fairgate.app.cli.common import app, console, fail, registry_context, setup_logging, workspace_lock
 from fairgate.core.errors import StageError
+
+if TYPE_CHECKING:
+    from fairgate.core.config import Params
 
 
 @app.command()
@@ -78,7 +83,7 @@ def _regate(root, params, version: str):
     """Judge the waiting ``version`` again against a champion that moved since its gate ran: possible while this
     workspace still holds that candidate's test rows and selection."""
     from fairgate.adapters.infra import files, registry
-    from fairgate.adapters.stages import judging, paths
+    from fairgate.adapters.stages import gate_decision, paths
     from fairgate.adapters.stages.context import StageContext
 
     ctx = StageContext.from_env(root, params)
@@ -89,9 +94,20 @@ def _regate(root, params, version: str):
             raise StageError("approve", f"the champion moved to version {champion} after version {version} was gated, "
                              "and this workspace no longer holds that candidate to judge again",
                              f"run `fairgate run` to gate a fresh candidate, or `fairgate reject {version}`")
-        return judging.rejudge_selection(ctx, selection, champion)
+        return gate_decision.rejudge_selection(ctx, selection, champion)
 
     return again
+
+
+def _decide_waiting(decide: Callable[[Path, Params], dict]) -> tuple[dict, str]:
+    """The ledger entry ``decide`` writes for a waiting version, and the model's name; a refusal exits 1 with
+    its message."""
+    setup_logging()
+    root, params = registry_context()
+    try:
+        return decide(root, params), params.promote.model_name
+    except StageError as exc:
+        raise fail(exc) from None
 
 
 @app.command()
@@ -101,21 +117,19 @@ def approve(version: Annotated[str, typer.Argument(help="the waiting version")],
     from fairgate.adapters.infra import approval
     from fairgate.adapters.infra.lineage import lineage_tags
 
-    setup_logging()
-    root, params = registry_context()
-    cfg = params.promote
-    try:
+    def decide(root: Path, params: Params) -> dict:
+        cfg = params.promote
         with workspace_lock(root, "`fairgate approve`"):  # re-gating rewrites the gate's reports
-            entry = approval.approve(cfg.model_name, cfg.alias, cfg.pending_alias, version, reason,
-                                     _regate(root, params, version), lineage_tags(root))
-    except StageError as exc:
-        raise fail(exc) from None
+            return approval.approve(cfg.model_name, cfg.alias, cfg.pending_alias, version, reason,
+                                    _regate(root, params, version), lineage_tags(root))
+
+    entry, model = _decide_waiting(decide)
     regated = " after re-gating it against the current champion" if entry["regated"] else ""
     if entry["action"] == "rejected":
         console.print(f"version {version} failed the gate when judged again{regated} and was not approved: "
                       + "; ".join(entry["reasons"]), markup=False)
         raise typer.Exit(1)
-    console.print(f"champion of '{cfg.model_name}' moved from version {entry['previous_champion']} to version "
+    console.print(f"champion of '{model}' moved from version {entry['previous_champion']} to version "
                   f"{version}{regated}, approved by {entry['actor']} (ledger entry {entry['seq']})", markup=False)
 
 
@@ -126,12 +140,10 @@ def reject(version: Annotated[str, typer.Argument(help="the waiting version")],
     from fairgate.adapters.infra import approval
     from fairgate.adapters.infra.lineage import lineage_tags
 
-    setup_logging()
-    root, params = registry_context()
-    cfg = params.promote
-    try:
-        entry = approval.reject(cfg.model_name, cfg.alias, cfg.pending_alias, version, reason, lineage_tags(root))
-    except StageError as exc:
-        raise fail(exc) from None
+    def decide(root: Path, params: Params) -> dict:
+        cfg = params.promote
+        return approval.reject(cfg.model_name, cfg.alias, cfg.pending_alias, version, reason, lineage_tags(root))
+
+    entry, _ = _decide_waiting(decide)
     console.print(f"version {version} rejected by {entry['actor']} (ledger entry {entry['seq']}); the champion stays "
                   f"version {entry['champion_after']}", markup=False)

@@ -12,7 +12,7 @@ import typer
 
 from fairgate.adapters import before_run
 from fairgate.adapters.stages import STAGES, paths
-from fairgate.app import run_service
+from fairgate.app import pipeline_run
 from fairgate.app.cli.common import (
     PARAMS,
     app,
@@ -20,6 +20,7 @@ from fairgate.app.cli.common import (
     err,
     fail,
     load_or_exit,
+    project_and_params,
     project_root,
     setup_logging,
     workspace_lock,
@@ -54,7 +55,7 @@ def run(
         raise fail(exc) from None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the local Prefect server stops too
     try:
-        spent = run_service.run_pipeline(root, checked, params, overrides)
+        spent = pipeline_run.run_pipeline(root, checked, params, overrides)
     except StageError as exc:
         raise fail(exc) from None
     except WorkspaceBusy as exc:
@@ -67,12 +68,12 @@ def run(
 
 def _run_warm_if_served(root: Path, params: Path | None, overrides: list[str], verbose: bool) -> None:
     """Hand the run to the project's `fairgate warm` when one serves it; exit with the run's code."""
-    from fairgate.app import warm_worker
+    from fairgate.app.warm import client
 
     argv = ["run", *(["--params", str(params.resolve())] if params else []),
             *[arg for override in overrides for arg in ("--set", override)], *(["--verbose"] if verbose else [])]
     try:
-        code = warm_worker.delegate(root, argv)
+        code = client.delegate(root, argv)
     except StageError as exc:
         raise fail(exc) from None
     if code is not None:
@@ -85,12 +86,12 @@ def warm(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
     imported its libraries, beside a Prefect server that is already up."""
     setup_logging(verbose)
     root = project_root()
-    from fairgate.app import warm_worker
+    from fairgate.app.warm import supervisor
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     err.print(f"fairgate warm: serving `fairgate run` in {root}; stop with Ctrl+C")
     try:
-        warm_worker.supervise(root)
+        supervisor.supervise(root)
     except StageError as exc:
         raise fail(exc) from None
     except KeyboardInterrupt:
@@ -99,7 +100,7 @@ def warm(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
 
 
 def _print_outcome(root: Path, spent: dict) -> None:
-    from fairgate.adapters.infra.tracking import redact, runs_page, tracking_uri
+    from fairgate.adapters.infra.mlflow_store import redact, runs_page, tracking_uri
     from fairgate.adapters.stages.evidence import load_evidence
     from fairgate.app.summary import print_summary
 
@@ -116,11 +117,9 @@ def _print_outcome(root: Path, spent: dict) -> None:
 @app.command()
 def stage(name: Annotated[str, typer.Argument(help=f"one of: {', '.join(STAGES)}")]) -> None:
     """Run one stage in this process; this is what each `cmd:` in dvc.yaml calls."""
-    setup_logging()
     if name not in STAGES:
         raise fail(ValueError(f"unknown stage '{name}'; stages are: {', '.join(STAGES)}"), 2)
-    root = project_root()
-    params = load_or_exit(root / PARAMS)
+    root, params = project_and_params()
     import importlib
 
     from fairgate.adapters.infra.memory import freeze_what_exists

@@ -11,13 +11,10 @@ from typing import Annotated
 import typer
 
 from fairgate.app.cli.common import (
-    PARAMS,
     app,
     console,
     fail,
-    load_or_exit,
-    project_root,
-    setup_logging,
+    project_and_params,
     workspace_lock,
 )
 from fairgate.core.errors import StageError
@@ -32,9 +29,7 @@ def sweep(seeds: Annotated[str, typer.Option(help="seeds to train: 1,2,3 or a ra
                                                                 "e.g. tcp://10.0.0.5:8786")] = None,
           verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """Train one model per seed in parallel and report the spread; each seed is an MLflow child run."""
-    setup_logging(verbose)
-    root = project_root()
-    params = load_or_exit(root / PARAMS)
+    root, params = project_and_params(verbose)
     from fairgate.core import sweep as core
 
     try:
@@ -82,9 +77,7 @@ def serve(interval: Annotated[float | None, typer.Option(help=SCHEDULE_HELP)] = 
           port: Annotated[int, typer.Option(help="port of the local Prefect server started "
                                                  "when PREFECT_API_URL is not set")] = 4200) -> None:
     """Serve the pipeline as a Prefect deployment on the params' schedule until stopped (Ctrl+C)."""
-    setup_logging()
-    root = project_root()
-    params = load_or_exit(root / PARAMS)
+    root, params = project_and_params()
     batch = _batch(score)
     from fairgate.adapters.infra.prefect_api import prefect_api, quiet_env
     from fairgate.app import scheduling
@@ -106,9 +99,7 @@ def deploy(pool: Annotated[str, typer.Option(help="work pool (a process pool is 
            score: Annotated[Path | None, typer.Option(help=SCORE_HELP)] = None,
            name: Annotated[str, typer.Option(help="deployment name")] = "scheduled") -> None:
     """Register the pipeline as a deployment on the Prefect server at PREFECT_API_URL, for a work pool."""
-    setup_logging()
-    root = project_root()
-    params = load_or_exit(root / PARAMS)
+    root, params = project_and_params()
     if not os.environ.get("PREFECT_API_URL"):
         raise fail(ValueError("PREFECT_API_URL is not set, so there is no server to deploy to; start one with "
                                "`fairgate services up` and export what it prints, or use `fairgate serve`"), 2)

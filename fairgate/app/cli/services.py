@@ -24,14 +24,14 @@ def services_up(postgres: Annotated[str | None, typer.Option(help="PostgreSQL se
                 prefect_port: Annotated[int, typer.Option()] = 4200,
                 pool: Annotated[str, typer.Option(help="process work pool the worker serves")] = "fairgate") -> None:
     """Start the servers and a worker in the background; print the environment that points at them."""
-    from fairgate.app import services
+    from fairgate.app import production_profile
 
     setup_logging()
     root = project_root()
-    settings = services.settings_from(postgres, prefix=prefix, mlflow_port=mlflow_port,
+    settings = production_profile.settings_from(postgres, prefix=prefix, mlflow_port=mlflow_port,
                                       prefect_port=prefect_port, pool=pool)
     try:
-        state = services.up(root, settings)
+        state = production_profile.up(root, settings)
     except StageError as exc:
         raise fail(exc) from None
     for name, service in state["services"].items():
@@ -43,19 +43,19 @@ def services_up(postgres: Annotated[str | None, typer.Option(help="PostgreSQL se
 @services_app.command("down")
 def services_down() -> None:
     """Stop the services `fairgate services up` started from this project."""
-    from fairgate.app import services
+    from fairgate.app import production_profile
 
-    stopped = services.down(project_root())
+    stopped = production_profile.down(project_root())
     console.print(f"stopped: {', '.join(stopped)}" if stopped else "no services were running")
 
 
 @services_app.command("status")
 def services_status() -> None:
     """List the services started from this project and whether each is still running."""
-    from fairgate.app import services
+    from fairgate.app import production_profile
 
     root = project_root()
-    state, alive = services.read_state(root), services.running(root)
+    state, alive = production_profile.read_state(root), production_profile.running(root)
     if not state:
         console.print("no services started from this project")
         return
@@ -67,7 +67,7 @@ def services_status() -> None:
 def ui(port: Annotated[int, typer.Option(help="port to serve on")] = 5000,
        host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1") -> None:
     """Serve the MLflow UI over this project's tracking store."""
-    from fairgate.adapters.infra.tracking import configure, runs_page, tracking_uri
+    from fairgate.adapters.infra.mlflow_store import configure, runs_page, tracking_uri
     from fairgate.app.cli.common import PARAMS, load_or_exit
 
     root = project_root()

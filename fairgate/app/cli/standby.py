@@ -5,8 +5,8 @@ from __future__ import annotations
 
 
 def standby_main() -> None:
-    from fairgate.app import warm_worker
     from fairgate.app.cli import app
     from fairgate.app.cli.common import setup_logging
+    from fairgate.app.warm import standby
 
-    warm_worker.standby(app, setup_logging)
+    standby.standby(app, setup_logging)

@@ -227,7 +227,7 @@ def _current_data(params_path: Path) -> dict[str, Any]:
     return (current or {}).get("data") or {}
 
 
-def init(root: Path, params_path: Path, data: Path, target: str | None = None, positive: str | None = None,
+def init_params(root: Path, params_path: Path, data: Path, target: str | None = None, positive: str | None = None,
          sensitive: list[str] | None = None, dry_run: bool = False) -> InitResult:
     """Draft the contract of ``data`` and (unless ``dry_run``) write it into ``params_path``."""
     from fairgate.adapters.params_file import render, set_values

@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 from fairgate.adapters.params_file import load_params
-from fairgate.app.run_service import missing_tracked_params, write_params
+from fairgate.app.pipeline_run import missing_tracked_params, write_params
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from fairgate.adapters.infra import files, processes
+from fairgate.adapters.infra.mlflow_store import redact
 from fairgate.adapters.infra.prefect_api import quiet_env, server_command
-from fairgate.adapters.infra.tracking import redact
 from fairgate.core.errors import StageError
 
 log = logging.getLogger(__name__)

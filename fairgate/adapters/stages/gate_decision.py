@@ -20,7 +20,7 @@ from fairgate.core.errors import StageError
 from fairgate.core.evaluate import score
 from fairgate.core.gate import decide
 from fairgate.core.gate_statistics import gate_statistics
-from fairgate.core.mitigate import explain_infeasible, frontier_points
+from fairgate.core.mitigation.choice import explain_infeasible, frontier_points
 from fairgate.core.plots import frontier_table
 from fairgate.core.preprocess import encode_labels
 

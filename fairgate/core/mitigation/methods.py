@@ -17,15 +17,19 @@ import pandas as pd
 from fairgate.core.backends import load_backend
 from fairgate.core.config import GateConfig, TrainConfig
 from fairgate.core.estimator import Ensemble, FairgateClassifier
-from fairgate.core.mitigate import (
-    DEMOGRAPHIC_PARITY,
-    GroupThresholds,
-    fit_group_thresholds,
-    group_labels,
-    reweighing_weights,
-)
+from fairgate.core.mitigation.thresholds import DEMOGRAPHIC_PARITY, GroupThresholds, fit_group_thresholds, group_labels
 
 MIN_FIT_ROWS = 30  # a group with fewer validation rows keeps the common threshold: too few to fit its own
+
+
+def reweighing_weights(groups: pd.Series, labels: np.ndarray) -> np.ndarray:
+    """Per-row weights P(group) P(label) / P(group, label); a cell with no rows never occurs in the data."""
+    cells = pd.DataFrame({"g": groups.to_numpy(), "y": np.asarray(labels)})
+    n = len(cells)
+    p_group = cells["g"].map(cells["g"].value_counts() / n)
+    p_label = cells["y"].map(cells["y"].value_counts() / n)
+    p_cell = cells.groupby(["g", "y"])["y"].transform("size") / n
+    return (p_group * p_label / p_cell).to_numpy(dtype=np.float32)
 
 
 @dataclass

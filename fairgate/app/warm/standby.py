@@ -1,16 +1,7 @@
-"""`fairgate warm`: a long-lived process that keeps this project's runs warm, and the `fairgate run` side of it.
+"""The standby: a process that has imported what a run needs, serves exactly one `fairgate run`, and exits.
 
-A cold `fairgate run` spends most of its fixed cost before any stage works: importing MLflow, Prefect, DVC,
-Great Expectations and torch, and booting Prefect's local server. `fairgate warm` pays both once: it keeps
-a Prefect server up and one standby process that has imported everything a run needs. `fairgate run` in the
-project hands its streams and arguments to the standby over a Unix socket, and the standby runs the very
-same command (the same code, the same checks, the same output) in its own process, then exits; the
-supervisor starts the next standby at once. A run never shares a process with another run.
-
-A standby declines a run whose environment differs in what libraries read when imported (PREFECT_*,
-MLFLOW_*, ...), from another Python, or after fairgate's code or the installed packages changed (then it
-restarts); the run then goes on cold, as without the worker, and says why.
-"""
+It declines a run whose environment differs in what libraries read when imported, from another Python, or
+after fairgate's code or the installed packages changed (then it restarts)."""
 
 from __future__ import annotations
 
@@ -21,7 +12,6 @@ import logging
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -30,7 +20,7 @@ from typing import Any
 
 from fairgate.adapters.infra import warm_socket
 from fairgate.adapters.infra.prefect_api import API_ENV
-from fairgate.core.errors import StageError
+from fairgate.app.warm import client
 
 log = logging.getLogger("fairgate.warm")
 # Environment variables libraries read once, at import: a standby imported with other values cannot serve.
@@ -42,120 +32,7 @@ EXTRA_MODULES = ("flows.pipeline", "fairgate.adapters.gx_files", "fairgate.app.c
                  "mlflow.store.tracking.sqlalchemy_store", "alembic.config", "prefect.flow_engine",
                  "anyio._backends._asyncio", "tabulate")
 FIRST_STEP_IMPORTS = {"torch": ("torch._dynamo",), "tensorflow": ()}  # torch's optimizer imports it on its first step
-STANDBY = "from fairgate.app.cli.standby import standby_main; standby_main()"
-QUICK_FAILURE_S = 60.0
-FAILURES_BEFORE_GIVING_UP = 3
-serving = False  # True inside a standby's run: its `fairgate run` must not hand itself to the worker
 
-
-# --- the `fairgate run` side ---------------------------------------------------------------------------
-
-def delegate(root: Path, argv: list[str]) -> int | None:
-    """Run ``argv`` (a `fairgate` command line) in the project's warm worker; its exit code, or None when
-    no worker serves this project or it declined (then the caller runs the command itself)."""
-    connection = None if serving else warm_socket.connect(root)
-    if connection is None:
-        return None
-    with connection:
-        try:
-            warm_socket.send_request(connection, {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ),
-                                                  "executable": sys.executable, "root": str(root)})
-            answers = warm_socket.replies(connection)
-            taken = next(answers, None)
-        except OSError:
-            taken = None
-        if taken is None or "declined" in taken:
-            log.info("the warm worker %s; running cold, in this process",
-                     f"declined this run: {taken['declined']}" if taken else "went away before taking this run")
-            return None
-        log.info("running in the warm worker (process %d)", taken["pid"])
-        return _wait_for_exit(answers, taken["pid"])
-
-
-def _wait_for_exit(answers, pid: int) -> int:
-    """The run's exit code; Ctrl+C and SIGTERM here reach the run, as they would a run in this process."""
-    def forward(signum: int, _frame: object) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signum)
-
-    previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        ended = next(answers, None)
-    except OSError:
-        ended = None
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    if ended is None:
-        raise StageError("run", f"the warm worker's run process ({pid}) ended without reporting how: it was killed",
-                         "run `fairgate run` again: finished stages are not redone")
-    return int(ended["exit"])
-
-
-# --- the supervisor: `fairgate warm` ---------------------------------------------------------------------
-
-def supervise(root: Path) -> None:
-    """Block, keeping a Prefect server and one warm standby for ``root``, until interrupted."""
-    from fairgate.adapters.infra.prefect_api import prefect_api
-    from fairgate.adapters.infra.processes import free_port
-
-    existing = warm_socket.connect(root)
-    if existing is not None:
-        existing.close()
-        raise StageError("warm", f"a `fairgate warm` already serves {root}",
-                         "use it (`fairgate run` starts there), or stop it first (Ctrl+C in its terminal)")
-    os.chdir(root)  # the socket's address may be relative to the project
-    path = root / warm_socket.SOCKET
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.unlink(missing_ok=True)
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        listener.bind(warm_socket.address(root))
-        os.chmod(path, 0o600)
-        listener.listen(8)
-        with prefect_api(root, free_port()) as api:
-            _keep_a_standby(root, listener, os.environ | {API_ENV: api})
-    finally:
-        listener.close()
-        path.unlink(missing_ok=True)
-
-
-def _keep_a_standby(root: Path, listener: socket.socket, env: dict[str, str]) -> None:
-    quick_failures = 0
-    while True:
-        started = time.monotonic()
-        # Its own session: Ctrl+C in this terminal stops the supervisor, which then stops the standby (letting
-        # a run it serves end cleanly); Ctrl+C in the terminal of the `fairgate run` it serves is forwarded.
-        # -P: the project directory (which may hold a copy of fairgate itself) must not shadow the installed package.
-        standby = subprocess.Popen([sys.executable, "-P", "-c", STANDBY, str(listener.fileno())], cwd=root, env=env,
-                                   pass_fds=(listener.fileno(),), start_new_session=True)
-        try:
-            code = standby.wait()
-        except BaseException:
-            _stop(standby)
-            raise
-        if code == 0 or time.monotonic() - started > QUICK_FAILURE_S:
-            quick_failures = 0
-            continue
-        quick_failures += 1
-        if quick_failures >= FAILURES_BEFORE_GIVING_UP:
-            raise StageError("warm", f"the standby process exited with code {code} while starting, "
-                             f"{FAILURES_BEFORE_GIVING_UP} times in a row",
-                             "run `fairgate run` to see the error, fix it, then start `fairgate warm` again")
-
-
-def _stop(standby: subprocess.Popen) -> None:
-    """SIGTERM: an idle standby stops, a run it serves ends as on `kill` (recorded, nothing promoted)."""
-    if standby.poll() is None:
-        standby.send_signal(signal.SIGTERM)
-    try:
-        standby.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        standby.kill()
-        standby.wait()
-
-
-# --- the standby -----------------------------------------------------------------------------------------
 
 def standby(cli: Callable[..., Any], setup_logging: Callable[[], None]) -> None:
     """Import what a run needs, then serve exactly one `fairgate run` from the inherited listening socket with
@@ -258,8 +135,7 @@ def serve(request: dict, streams: list[int], set_by_imports: dict[str, str], cli
     """Run the client's command line in this process, writing to its streams; its exit code.
 
     The environment is the client's, plus what the imports set in ours (as they would in a cold run)."""
-    global serving
-    serving = True
+    client.serving = True
     for target, fd in zip(warm_socket.STANDARD_STREAMS, streams, strict=True):
         os.dup2(fd, target)
         os.close(fd)

@@ -10,8 +10,8 @@ from fairgate.adapters.infra import files
 from fairgate.adapters.model_files import load_bundle
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext
+from fairgate.adapters.stages.gate_decision import evaluate_against, judge
 from fairgate.adapters.stages.inputs import load_test
-from fairgate.adapters.stages.judging import evaluate_against, judge
 from fairgate.core.errors import StageError
 
 
