@@ -19,6 +19,7 @@ from pathlib import Path
 from fairgate.adapters.infra import figures, side_process, timing
 from fairgate.adapters.infra.memory import freeze_what_exists
 from fairgate.adapters.infra.prefect_api import RunServer
+from fairgate.core import backends
 from fairgate.core.config import Params
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,7 @@ def stale_from(root: Path) -> list[str]:
 def modules_for(stages: list[str], params: Params) -> list[str]:
     modules = [f"fairgate.adapters.stages.{stage}" for stage in stages]
     if "train" in stages:
-        modules.append({"torch": "fairgate.core.backends.torch_backend",
-                        "tensorflow": "fairgate.core.backends.keras_backend"}[params.train.framework])
+        modules.append(backends.MODULES[params.train.framework])
     return [*ALWAYS, *modules]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fairgate.core.config import Params
+from fairgate.core.train_config import TrainConfig
 
 
 def build_card(decision: dict[str, Any], report: dict[str, Any], validation: dict[str, Any] | None,
@@ -14,6 +15,7 @@ def build_card(decision: dict[str, Any], report: dict[str, Any], validation: dic
     stats = decision.get("statistics", {})
     return {
         "model": params.promote.model_name,
+        "trained": trained_model(params.train),
         "verdict": decision["verdict"],
         "reasons": decision["reasons"],
         "champion_version": decision.get("champion_version"),
@@ -50,11 +52,25 @@ def _interval(interval: dict[str, Any] | None) -> str:
     return f"{_fmt(interval['estimate'])} [{_fmt(interval['low'])}, {_fmt(interval['high'])}]"
 
 
+def trained_model(train: TrainConfig) -> dict[str, Any]:
+    """What was trained: the estimator's class and the params set in params.yaml, or fairgate's network and its
+    shape."""
+    if train.framework == "sklearn":
+        return {"framework": "sklearn", "class": train.estimator, "params": dict(train.estimator_params)}
+    return {"framework": train.framework, "class": "fairgate MLP",
+            "params": {"hidden_sizes": train.hidden_sizes, "dropout": train.dropout,
+                       "learning_rate": train.learning_rate}}
+
+
 def card_markdown(card: dict[str, Any]) -> str:
     """The card for people: verdict, data, metrics with CIs, per-group table, checks, how to reproduce."""
     intervals = card["intervals"]
     lines = [f"# Promotion card: `{card['model']}` - {card['verdict'].upper()}", ""]
     lines.append(f"Compared against champion: {card['champion_version'] or 'none (first model: absolute checks only)'}")
+    trained = card.get("trained") or {}
+    if trained:
+        settings = ", ".join(f"{k}={v}" for k, v in trained["params"].items()) or "its defaults"
+        lines.append(f"\nModel: `{trained['class']}` ({trained['framework']}) with {settings}")
     if card["reasons"]:
         lines += ["", "## Reasons", "", *[f"- {r}" for r in card["reasons"]]]
     data = card["data"]

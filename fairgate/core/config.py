@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from fairgate.core.train_config import TrainConfig
+
 
 class ConfigError(ValueError):
     """A params file or override that cannot be used; the message names the key and the fix."""
@@ -99,20 +101,6 @@ class PreprocessConfig(_Strict):
     val_size: float = Field(0.1, gt=0.0, lt=0.5)
     min_category_count: int = Field(10, ge=1)  # rarer categories share one "infrequent" column (min_frequency)
     max_categories: int = Field(100, ge=2)  # one-hot columns per feature at most, the infrequent one included
-
-
-class TrainConfig(_Strict):
-    framework: Literal["torch", "tensorflow"] = "torch"
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    hidden_sizes: list[int] = Field(default_factory=lambda: [64, 32], min_length=1)
-    dropout: float = Field(0.1, ge=0.0, lt=1.0)
-    learning_rate: float = Field(0.002, gt=0.0, le=1.0)
-    batch_size: int = Field(512, ge=1)
-    epochs: int = Field(15, ge=1)
-    patience: int = Field(3, ge=1)
-    seed: int = 42
-    log_native: bool = False  # also log the bare network in its MLflow flavor (~1 s a run)
-    cuda_graph: bool = True  # on CUDA, replay each full batch's step as one captured graph
 
 
 class EvaluateConfig(_Strict):
@@ -286,6 +274,8 @@ def _describe(error: dict[str, Any]) -> str:
         return f"unknown key '{key}': remove it or check its spelling against docs/params.md"
     if error["type"] == "literal_error":
         return f"'{key}': {error['msg'].replace('Input should be', 'allowed values are')}"
+    if error["type"] == "value_error" and isinstance(error.get("input"), dict):  # a whole section's own check
+        return f"'{key}': {error['msg'].removeprefix('Value error, ')}"
     return f"'{key}': {error['msg']} (got {error.get('input')!r})"
 
 

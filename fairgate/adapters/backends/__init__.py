@@ -8,7 +8,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-_MODULES = {"torch": "fairgate.adapters.backends.torch_files", "tensorflow": "fairgate.adapters.backends.keras_files"}
+_MODULES = {"torch": "fairgate.adapters.backends.torch_files", "tensorflow": "fairgate.adapters.backends.keras_files",
+            "sklearn": "fairgate.adapters.backends.sklearn_files"}
 
 
 def backend_files(framework: str) -> ModuleType:

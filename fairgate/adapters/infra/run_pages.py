@@ -38,13 +38,15 @@ def short_check(name: str) -> str:
     return name.replace("_difference", "").replace("_vs_champion", " vs champion")
 
 
-def outcome_name(version: str, decision: dict[str, Any], action: str, candidate: str) -> str:
-    """``v4 promoted (acc 0.853)``, ``v5 rejected: demographic_parity[sex]``, ``v6 insufficient evidence: ...``."""
+def outcome_name(version: str, decision: dict[str, Any], action: str, candidate: str, model: str | None = None) -> str:
+    """``v4 promoted (acc 0.853)``, ``v7 promoted: HistGradientBoosting (acc 0.871)`` (``model``, when it is not
+    fairgate's own network), ``v5 rejected: demographic_parity[sex]``, ``v6 insufficient evidence: ...``."""
     via = "" if candidate == "unmitigated" else f" via {candidate}"
     if action in ("promoted", "already_champion"):
         accuracy = decision.get("metrics", {}).get("accuracy")
         shown = f" (acc {accuracy:.3f})" if accuracy is not None else ""
-        return f"v{version} {'promoted' if action == 'promoted' else 'champion'}{via}{shown}"
+        what = f": {model}" if model else ""
+        return f"v{version} {'promoted' if action == 'promoted' else 'champion'}{what}{via}{shown}"
     if action in ("awaiting_approval", "approval_rejected"):
         return f"v{version} passed{via}, " + ("waits for approval" if action == "awaiting_approval" else
                                               "rejected by a reviewer")

@@ -19,7 +19,7 @@ from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
 from fairgate.adapters.stages.gate_decision import candidate_probabilities, champion_probabilities, judge, write_final
 from fairgate.adapters.stages.inputs import load_test, training_arrays
-from fairgate.core.backends import load_backend
+from fairgate.core.backends import accepts_sample_weight, load_backend
 from fairgate.core.bundle import ModelBundle
 from fairgate.core.evaluate import flat_metrics, group_metrics
 from fairgate.core.evaluate import score as evaluate_rows
@@ -29,6 +29,7 @@ from fairgate.core.preprocess import encode_labels
 
 log = logging.getLogger(__name__)
 NEEDS_SENSITIVE = ("threshold",)
+NEEDS_WEIGHTS = ("reweigh", "reduction")
 
 
 def training_rows(ctx: StageContext) -> methods.TrainingRows:
@@ -48,6 +49,10 @@ def _plan_methods(ctx: StageContext, constraints: list[str]) -> tuple[list[tuple
         if method in NEEDS_SENSITIVE and not ctx.params.data.sensitive_as_feature:
             skipped.append(f"{method}: needs the sensitive attribute at prediction time, but the model must not "
                            "read it (data.sensitive_as_feature: false)")
+            continue
+        if method in NEEDS_WEIGHTS and not accepts_sample_weight(ctx.params.train):
+            skipped.append(f"{method}: trains on weighted rows, but {ctx.params.train.estimator}.fit takes no "
+                           "sample_weight")
             continue
         pairs += [(method, constraints[0])] if method == "reweigh" else [(method, c) for c in constraints]
     return pairs, skipped

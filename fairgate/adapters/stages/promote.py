@@ -12,6 +12,7 @@ from fairgate.adapters.infra import files, mlflow_store, promotion, registry, ru
 from fairgate.adapters.infra.lineage import lineage_tags
 from fairgate.adapters.stages import gate_decision, paths
 from fairgate.adapters.stages.context import StageContext, stage_run
+from fairgate.core.train_config import model_label
 
 log = logging.getLogger(__name__)
 DESCRIPTION_LIMIT = 60_000
@@ -51,7 +52,8 @@ def _name_the_runs(ctx: StageContext, train_run: str, selection: dict[str, Any],
     its description (so does a mitigated candidate's run); a flow run that trained nothing says so."""
     card = _card(ctx, version, outcome["action"], ctx.params.promote.pending_alias)
     if outcome.get("recorded") or outcome["action"] == "promoted":
-        name = run_pages.outcome_name(version, decision, outcome["action"], selection["candidate"])
+        name = run_pages.outcome_name(version, decision, outcome["action"], selection["candidate"],
+                                      model_label(ctx.params.train))
         run_pages.describe(train_run, name=name, note=card, tags={"fairgate.outcome": outcome["action"]})
         if selection["run_id"] != train_run:
             run_pages.describe(selection["run_id"], note=card)

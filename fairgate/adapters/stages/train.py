@@ -19,6 +19,7 @@ from fairgate.adapters.stages.inputs import training_arrays
 from fairgate.core.backends import load_backend
 from fairgate.core.bundle import ModelBundle
 from fairgate.core.preprocess import Preprocessor
+from fairgate.core.train_config import model_label
 
 log = logging.getLogger(__name__)
 EXAMPLE_ROWS = 5
@@ -74,6 +75,10 @@ def run(ctx: StageContext) -> dict[str, Any]:
                   "experiment_id": run.info.experiment_id}
         files.write_json(ctx.path(paths.TRAIN_RUN), record)
         files.write_json(ctx.path(paths.TRAIN_REPORT), summary)
-    log.info("train: best epoch %d of %d on %s (%s), %.0f samples/s", result.best_epoch,
-             len(result.history), result.device, result.precision, result.samples_per_s)
+    if cfg.framework == "sklearn":
+        log.info("train: %s fitted on %s (%d boosting rounds kept where it boosts), %.0f samples/s",
+                 model_label(cfg), result.device, result.best_epoch, result.samples_per_s)
+    else:
+        log.info("train: best epoch %d of %d on %s (%s), %.0f samples/s", result.best_epoch,
+                 len(result.history), result.device, result.precision, result.samples_per_s)
     return summary | record

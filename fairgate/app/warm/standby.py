@@ -31,7 +31,8 @@ EXTRA_MODULES = ("flows.pipeline", "fairgate.adapters.gx_files", "fairgate.app.c
                  "fairgate.adapters.infra.dag", "fairgate.adapters.infra.pyfunc", "dvc.repo", "dvc.scm", "git",
                  "mlflow.store.tracking.sqlalchemy_store", "alembic.config", "prefect.flow_engine",
                  "anyio._backends._asyncio", "tabulate")
-FIRST_STEP_IMPORTS = {"torch": ("torch._dynamo",), "tensorflow": ()}  # torch's optimizer imports it on its first step
+# torch's optimizer imports torch._dynamo on its first step
+FIRST_STEP_IMPORTS = {"torch": ("torch._dynamo",), "tensorflow": (), "sklearn": ()}
 
 
 def standby(cli: Callable[..., Any], setup_logging: Callable[[], None]) -> None:
