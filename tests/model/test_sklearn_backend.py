@@ -34,7 +34,7 @@ def test_a_booster_stops_early_on_the_validation_rows_and_scores_like_a_classifi
     backend = load_backend("sklearn")
     result = backend.fit(*arrays, _train(estimator, BOOSTERS[estimator]))
     proba = backend.predict_proba(result.model, X_test)
-    assert proba.shape == (len(X_test),) and 0.0 <= proba.min() and proba.max() <= 1.0
+    assert proba.shape == (len(X_test),) and proba.min() >= 0.0 and proba.max() <= 1.0
     assert ((proba >= 0.5) == y_test).mean() > 0.78
     assert 1 <= result.best_epoch < 500, "500 rounds were allowed; the validation rows stopped it earlier"
     assert result.history[0]["val_loss"] > 0 and result.samples_per_s > 0
