@@ -56,11 +56,11 @@ def post_rows(url: str, rows: list[dict]) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
-def start_model_server(project: Project, port: int) -> subprocess.Popen:
-    """`fairgate serve-model` in the background, once it answers /ping: started by its path with a minimal PATH,
-    as from a shell where the venv is not activated."""
+def start_model_server(project: Project, port: int, *options: str) -> subprocess.Popen:
+    """`fairgate serve-model` (with ``options``, e.g. ``--version 2``) in the background, once it answers /ping:
+    started by its path with a minimal PATH, as from a shell where the venv is not activated."""
     bare = project.env | {"PATH": "/usr/bin:/bin"}  # no venv on PATH: `.venv/bin/fairgate` works unactivated
-    server = subprocess.Popen([str(BIN / "fairgate"), "serve-model", "--port", str(port)], cwd=project.root,
+    server = subprocess.Popen([str(BIN / "fairgate"), "serve-model", "--port", str(port), *options], cwd=project.root,
                               env=bare, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -52,10 +52,15 @@ def check_columns(params: Params, root: Path) -> None:
 
 
 def preflight(root: Path, params: Params) -> None:
-    """What needs no work: the named columns exist (ConfigError) and the tracking store answers (StageError)."""
+    """What needs no work: the named columns exist (ConfigError), a network file named in params defines its
+    function, and the tracking store answers (StageError)."""
     from fairgate.adapters.infra.mlflow_store import check_reachable, tracking_uri
 
     check_columns(params, root)
+    if params.train.network is not None:  # its file and function exist before any stage works
+        from fairgate.core.network_file import builder
+
+        builder(params.train.network, root)
     check_reachable(tracking_uri(root))
 
 

@@ -16,6 +16,7 @@ class TrainConfig(BaseModel):
     estimator: str = "sklearn.ensemble.HistGradientBoostingClassifier"  # framework: sklearn only
     estimator_params: dict[str, Any] = Field(default_factory=dict)
     early_stopping_rounds: int = Field(50, ge=1)  # boosting rounds without a better validation loss
+    network: str | None = None  # torch or tensorflow: networks/FILE.py:CALLABLE instead of fairgate's MLP
     device: Literal["auto", "cpu", "cuda"] = "auto"
     hidden_sizes: list[int] = Field(default_factory=lambda: [64, 32], min_length=1)
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
@@ -29,6 +30,14 @@ class TrainConfig(BaseModel):
 
     @model_validator(mode="after")
     def _estimator_usable(self) -> TrainConfig:
+        if self.network is not None:
+            from fairgate.core.network_file import spec_problem
+
+            problem = spec_problem(self.network) or (
+                "train.network is for the torch and tensorflow backends; with framework: sklearn set "
+                "train.estimator" if self.framework == "sklearn" else None)
+            if problem:
+                raise ValueError(problem)
         if self.framework == "sklearn":  # imported only then: the class's package may be slow to import
             from fairgate.core.classifier_contract import check_params
 

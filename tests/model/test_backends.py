@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bench.modeldata import prepare
 from fairgate.adapters.model_files import load_bundle, save_bundle
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.runner import run_stage
 from fairgate.core.backends import load_backend
 from fairgate.core.bundle import ModelBundle
 from fairgate.core.errors import StageError
-from tests.modeldata import prepare
 
 pytest.importorskip("tensorflow")
 REPO = Path(__file__).resolve().parents[2]

@@ -7,11 +7,11 @@
 import numpy as np
 import pytest
 
+from bench.modeldata import prepare
 from fairgate.core.backends import load_backend
 from fairgate.core.evaluate import classification_metrics
 from fairgate.core.gate import PASS, decide
 from fairgate.core.gate_statistics import gate_statistics
-from tests.modeldata import prepare
 
 pytestmark = pytest.mark.e2e
 

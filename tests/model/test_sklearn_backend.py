@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bench.modeldata import prepare
 from fairgate.adapters.model_files import load_bundle, save_bundle
 from fairgate.core.backends import accepts_sample_weight, load_backend
 from fairgate.core.bundle import ModelBundle
 from fairgate.core.config import ConfigError, build_params
 from fairgate.core.preprocess import fit_preprocessor
-from tests.modeldata import prepare
 
 BOOSTERS = {"sklearn.ensemble.HistGradientBoostingClassifier": {"max_iter": 500},
             "lightgbm.LGBMClassifier": {"n_estimators": 500},

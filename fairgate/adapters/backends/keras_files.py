@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fairgate.adapters.backends.network_copy import keep_network_file
 from fairgate.core.backends import keras_backend  # sets the Keras backend before keras is imported
 from fairgate.core.config import TrainConfig
 
@@ -18,7 +19,7 @@ ARCHITECTURE = "architecture.json"
 def save(model, directory: Path, n_features: int, cfg: TrainConfig) -> None:
     model.save(directory / MODEL_FILE)
     arch = {"framework": "tensorflow", "n_features": n_features, "hidden_sizes": cfg.hidden_sizes,
-            "dropout": cfg.dropout}
+            "dropout": cfg.dropout, "network": keep_network_file(cfg, directory)}  # the .keras file rebuilds it
     (directory / ARCHITECTURE).write_text(json.dumps(arch, indent=2))
 
 

@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from fairgate.adapters.backends.network_copy import keep_network_file
+from fairgate.core import network_file
 from fairgate.core.backends.torch_backend import build_model
 from fairgate.core.config import TrainConfig
 
@@ -19,14 +21,18 @@ ARCHITECTURE = "architecture.json"
 def save(model: nn.Module, directory: Path, n_features: int, cfg: TrainConfig) -> None:
     """Write the weights and the architecture needed to rebuild the module."""
     torch.save(model.state_dict(), directory / WEIGHTS)
-    arch = {"framework": "torch", "n_features": n_features, "hidden_sizes": cfg.hidden_sizes, "dropout": cfg.dropout}
+    arch = {"framework": "torch", "n_features": n_features, "hidden_sizes": cfg.hidden_sizes, "dropout": cfg.dropout,
+            "network": keep_network_file(cfg, directory)}
     (directory / ARCHITECTURE).write_text(json.dumps(arch, indent=2))
 
 
 def load(directory: Path) -> nn.Module:
     """Rebuild the module from ``save``'s files, on CPU, in eval mode."""
     arch = json.loads((directory / ARCHITECTURE).read_text())
-    model = build_model(arch["n_features"], arch["hidden_sizes"], arch["dropout"])
+    if arch.get("network"):  # the user's own network, rebuilt from the copy of its file kept in the bundle
+        model = network_file.build(arch["network"], arch["n_features"], root=directory)
+    else:
+        model = build_model(arch["n_features"], arch["hidden_sizes"], arch["dropout"])
     model.load_state_dict(torch.load(directory / WEIGHTS, map_location="cpu", weights_only=True))
     return model.eval()
 

@@ -14,8 +14,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from fairgate.core import network_file  # noqa: E402
 from fairgate.core.backends.common import PREDICT_BATCH, EpochCallback, FitResult, choose_device, diverged  # noqa: E402
 from fairgate.core.config import TrainConfig  # noqa: E402
+from fairgate.core.errors import StageError  # noqa: E402
 
 STEPS_PER_EXECUTION = 32
 
@@ -47,6 +49,17 @@ def build_model(n_features: int, hidden_sizes: list[int], dropout: float) -> ker
         layers += [keras.layers.Dense(size, activation="relu"), keras.layers.Dropout(dropout)]
     layers.append(keras.layers.Dense(1, activation="sigmoid", dtype="float32"))
     return keras.Sequential(layers)
+
+
+def network_for(cfg: TrainConfig, n_features: int) -> keras.Model:
+    """The user's network (``train.network``) or fairgate's MLP."""
+    if cfg.network is None:
+        return build_model(n_features, cfg.hidden_sizes, cfg.dropout)
+    model = network_file.build(cfg.network, n_features)
+    if not isinstance(model, keras.Model):
+        raise StageError("train", f"{cfg.network} returned {type(model).__name__}, not a keras.Model",
+                         "return a keras.Model that maps (rows, n_features) to (rows, 1) probabilities")
+    return model
 
 
 class _EpochLog(keras.callbacks.Callback):
@@ -82,7 +95,7 @@ def fit(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.n
     precision = resolve_precision(device)
     _configure(device, precision)
     keras.utils.set_random_seed(cfg.seed)
-    model = build_model(X_train.shape[1], cfg.hidden_sizes, cfg.dropout)
+    model = network_for(cfg, X_train.shape[1])
     # Several steps per compiled call cut the per-batch Python overhead (1.8x over the naive loop on CPU);
     # XLA pays off on a GPU but its compile time costs more than it saves on CPU.
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss="binary_crossentropy",

@@ -34,8 +34,8 @@ def build(cfg: TrainConfig) -> tuple[Any, str]:
     if "device" in defaults and cls.__module__.startswith("xgboost"):
         device = choose_device(cfg.device, _gpu_visible())
         params.setdefault("device", device)
-    if "verbose" in defaults and cls.__module__.startswith("lightgbm"):
-        params.setdefault("verbose", -1)
+    if cls.__module__.startswith("lightgbm"):
+        params.setdefault("verbose", -1)  # a keyword its constructor passes on to the booster: no [Info] lines
     return cls(**params), device
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from fairgate.core import network_file
 from fairgate.core.backends.common import PREDICT_BATCH, EpochCallback, FitResult, choose_device, diverged
 from fairgate.core.config import TrainConfig
 from fairgate.core.errors import StageError
@@ -35,6 +36,17 @@ def build_model(n_features: int, hidden_sizes: list[int], dropout: float) -> nn.
         width = size
     layers.append(nn.Linear(width, 1))
     return nn.Sequential(*layers)
+
+
+def network_for(cfg: TrainConfig, n_features: int) -> nn.Module:
+    """The user's network (``train.network``) or fairgate's MLP."""
+    if cfg.network is None:
+        return build_model(n_features, cfg.hidden_sizes, cfg.dropout)
+    model = network_file.build(cfg.network, n_features)
+    if not isinstance(model, nn.Module):
+        raise StageError("train", f"{cfg.network} returned {type(model).__name__}, not a torch.nn.Module",
+                         "return a torch.nn.Module that maps (rows, n_features) to (rows, 1) logits")
+    return model
 
 
 def _seed(seed: int) -> torch.Generator:
@@ -197,7 +209,7 @@ def fit(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.n
         return torch.autocast("cuda", dtype=dtype, cache_enabled=not graph) if dtype else contextlib.nullcontext()
 
     scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
-    model = build_model(X_train.shape[1], cfg.hidden_sizes, cfg.dropout).to(device)
+    model = network_for(cfg, X_train.shape[1]).to(device)
     # fused: one kernel per step; capturable: its step count stays on the device, as a graph needs
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, fused=True, capturable=graph)
     Xt, yt = torch.from_numpy(X_train).to(device), torch.from_numpy(y_train.astype(np.float32)).to(device)

@@ -1,4 +1,4 @@
-"""Generated data, split and encoded, for tests that train real models."""
+"""Generated data, split and encoded, for the tests and benches that train real models."""
 
 from __future__ import annotations
 

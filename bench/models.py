@@ -1,0 +1,48 @@
+"""Model families side by side on the built-in data: fairgate's MLP (torch), scikit-learn's
+HistGradientBoosting, LightGBM and XGBoost, each fitted on the same encoded rows with early stopping on the
+validation rows, and judged on the same test rows: fit time, training samples per second, test accuracy."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from bench.modeldata import prepare
+from fairgate.core.backends import load_backend
+from fairgate.core.config import build_params
+
+FAMILIES = {"mlp": {"framework": "torch"},
+            "hist_gradient_boosting": {"framework": "sklearn",
+                                       "estimator": "sklearn.ensemble.HistGradientBoostingClassifier",
+                                       "estimator_params": {"max_iter": 500}},
+            "lightgbm": {"framework": "sklearn", "estimator": "lightgbm.LGBMClassifier",
+                         "estimator_params": {"n_estimators": 500}},
+            "xgboost": {"framework": "sklearn", "estimator": "xgboost.XGBClassifier",
+                        "estimator_params": {"n_estimators": 500}}}
+
+
+def models(sizes: list[int]) -> dict:
+    """``{family}_{rows}_fit_s``, ``_samples_per_s`` (training rows per second of fit) and ``_accuracy``."""
+    out: dict[str, float] = {}
+    for rows in sizes:
+        _, _, _, X_test, y_test, arrays = prepare(rows, 0)
+        for family, train in FAMILIES.items():
+            cfg = build_params({"train": train}).train
+            backend = load_backend(cfg.framework)
+            started = time.perf_counter()
+            model = backend.fit(*arrays, cfg).model
+            seconds = time.perf_counter() - started
+            accuracy = float(((backend.predict_proba(model, X_test) >= 0.5) == np.asarray(y_test)).mean())
+            label = f"{family}_{rows // 1000}k"
+            out |= {f"{label}_fit_s": round(seconds, 2), f"{label}_samples_per_s": round(len(arrays[0]) / seconds),
+                    f"{label}_accuracy": round(accuracy, 4)}
+            print(f"bench models: {label}: fit {seconds:.1f} s, test accuracy {accuracy:.4f}", flush=True)
+    return out
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(json.dumps(models([int(n) for n in sys.argv[1:]] or [200_000, 1_000_000]), indent=2))
