@@ -41,8 +41,32 @@ def models(sizes: list[int]) -> dict:
     return out
 
 
+def encodings(rows: int) -> dict:
+    """Each tree family on one-hot columns and on category codes (``preprocess.encoding``), side by side:
+    ``{family}_{encoding}_fit_s`` and ``_accuracy``."""
+    out: dict[str, float] = {}
+    for encoding in ("onehot", "ordinal"):
+        _, _, _, X_test, y_test, arrays = prepare(rows, 0, encoding=encoding)
+        for family, train in FAMILIES.items():
+            if train["framework"] != "sklearn":
+                continue
+            cfg = build_params({"train": train}).train
+            backend = load_backend(cfg.framework)
+            started = time.perf_counter()
+            model = backend.fit(*arrays, cfg).model
+            seconds = time.perf_counter() - started
+            accuracy = float(((backend.predict_proba(model, X_test) >= 0.5) == np.asarray(y_test)).mean())
+            out |= {f"{family}_{encoding}_fit_s": round(seconds, 2), f"{family}_{encoding}_accuracy": round(accuracy, 4)}
+            print(f"bench encodings: {family} {encoding} ({arrays[0].shape[1]} columns): fit {seconds:.1f} s, "
+                  f"test accuracy {accuracy:.4f}", flush=True)
+    return out
+
+
 if __name__ == "__main__":
     import json
     import sys
 
-    print(json.dumps(models([int(n) for n in sys.argv[1:]] or [200_000, 1_000_000]), indent=2))
+    if sys.argv[1:2] == ["encodings"]:
+        print(json.dumps(encodings(int(sys.argv[2]) if len(sys.argv) > 2 else 200_000), indent=2))
+    else:
+        print(json.dumps(models([int(n) for n in sys.argv[1:]] or [200_000, 1_000_000]), indent=2))

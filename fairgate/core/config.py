@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from fairgate.core.train_config import TrainConfig
+from fairgate.core.train_config import TrainConfig, tree_model
 
 
 class ConfigError(ValueError):
@@ -101,6 +101,8 @@ class PreprocessConfig(_Strict):
     val_size: float = Field(0.1, gt=0.0, lt=0.5)
     min_category_count: int = Field(10, ge=1)  # rarer categories share one "infrequent" column (min_frequency)
     max_categories: int = Field(100, ge=2)  # one-hot columns per feature at most, the infrequent one included
+    # a categorical as one-hot columns, or as one column of category codes; auto: codes for tree models
+    encoding: Literal["auto", "onehot", "ordinal"] = "auto"
 
 
 class EvaluateConfig(_Strict):
@@ -244,6 +246,13 @@ class Params(_Strict):
         if self.preprocess.test_size + self.preprocess.val_size >= 0.8:
             raise ValueError("preprocess.test_size + preprocess.val_size must leave at least 20% to train")
         return self
+
+    @property
+    def encoding(self) -> str:
+        """``preprocess.encoding`` resolved: ``auto`` is ``ordinal`` for a tree model, else ``onehot``."""
+        if self.preprocess.encoding != "auto":
+            return self.preprocess.encoding
+        return "ordinal" if tree_model(self.train) else "onehot"
 
     @property
     def validate_cfg(self) -> ValidateConfig:

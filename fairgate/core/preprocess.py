@@ -64,7 +64,8 @@ def split(frame: pd.DataFrame, schema: Schema, cfg: PreprocessConfig) -> Splits:
 
 @dataclass
 class Preprocessor:
-    """Median imputation and standard scaling for numeric columns, one-hot for categorical ones.
+    """Median imputation and standard scaling for numeric columns, one-hot (or, with ``encoding: ordinal``, one
+    column of category codes) for categorical ones.
 
     As scikit-learn's ``OneHotEncoder(min_frequency=..., max_categories=..., handle_unknown=
     "infrequent_if_exist")``: categories rarer than ``min_category_count`` training rows (and any
@@ -85,10 +86,15 @@ class Preprocessor:
     integer: list[str] = field(default_factory=list)  # numeric columns whose training values were whole
     ranges: dict[str, list[float | None]] = field(default_factory=dict)  # validate.ranges at training
     nullable: list[str] | None = None  # columns with missing values in training rows
+    # ordinal: a categorical is one column holding its category's index in ``categories`` (-1 for a value training
+    # never saw where no infrequent bucket takes it); a bundle saved before this was kept is one-hot
+    encoding: str = "onehot"
 
     @property
     def feature_names(self) -> list[str]:
         names = list(self.numeric)
+        if self.encoding == "ordinal":
+            return names + list(self.categorical)
         for column in self.categorical:
             names += [f"{column}={value}" for value in self.categories[column]]
         return names
@@ -99,7 +105,8 @@ class Preprocessor:
         The output is allocated once (or is ``out``, which must be zeros) and filled column by column, so
         peak memory stays near the size of the result (no float64 copy of the whole matrix, no concatenation).
         """
-        widths = [len(self.numeric)] + [len(self.categories[c]) for c in self.categorical]
+        ordinal = self.encoding == "ordinal"
+        widths = [len(self.numeric)] + [1 if ordinal else len(self.categories[c]) for c in self.categorical]
         if out is None:
             out = np.zeros((len(frame), sum(widths)), dtype=np.float32)
         for i, column in enumerate(self.numeric):
@@ -113,8 +120,11 @@ class Preprocessor:
             codes = pd.Categorical(category_text(frame[column]), categories=known).codes.astype(np.int64)
             if known and known[-1] == INFREQUENT:
                 codes[codes < 0] = len(known) - 1
-            seen = codes >= 0
-            out[rows[seen], start + codes[seen]] = 1.0
+            if ordinal:
+                out[:, start] = codes
+            else:
+                seen = codes >= 0
+                out[rows[seen], start + codes[seen]] = 1.0
             start += width
         return out
 
@@ -159,7 +169,7 @@ def _kept_categories(text: pd.Series, cfg: PreprocessConfig) -> tuple[list[str],
 
 
 def fit_preprocessor(train: pd.DataFrame, schema: Schema, cfg: PreprocessConfig | None = None,
-                     ranges: dict[str, Any] | None = None) -> Preprocessor:
+                     ranges: dict[str, Any] | None = None, encoding: str = "onehot") -> Preprocessor:
     """Learn imputation values, scaling and category lists from the training rows only, and keep the contract
     those rows met (whole-number columns, missing values, ``ranges``: validate.ranges)."""
     cfg = cfg or PreprocessConfig()
@@ -185,6 +195,7 @@ def fit_preprocessor(train: pd.DataFrame, schema: Schema, cfg: PreprocessConfig 
         integer=whole,
         ranges={c: list(bounds) for c, bounds in (ranges or {}).items() if c in numeric},
         nullable=nullable,
+        encoding=encoding,
     )
 
 

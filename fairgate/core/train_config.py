@@ -51,3 +51,15 @@ def model_label(cfg: TrainConfig) -> str | None:
     if cfg.framework != "sklearn":
         return None
     return cfg.estimator.rsplit(".", 1)[-1].removesuffix("Classifier") or cfg.estimator
+
+
+TREE_PACKAGES = ("lightgbm.", "xgboost.", "catboost.")
+TREE_NAMES = ("Tree", "Forest", "Boosting")
+
+
+def tree_model(cfg: TrainConfig) -> bool:
+    """Whether the configured model splits on thresholds (it reads category codes as well as one-hot columns)."""
+    if cfg.framework != "sklearn":
+        return False
+    name = cfg.estimator.rsplit(".", 1)[-1]
+    return cfg.estimator.startswith(TREE_PACKAGES) or any(word in name for word in TREE_NAMES)

@@ -123,3 +123,44 @@ def test_stratum_order_is_lexsorts_order_ties_included():
     stratum = rng.integers(0, 5, 2000)
     draw = rng.integers(0, 50, 2000) / 50  # many ties, broken by position
     assert np.array_equal(stratum_order(stratum, draw), np.lexsort((draw, stratum)))
+
+
+def test_ordinal_encoding_is_one_code_column_per_categorical_and_agrees_with_one_hot(raw, schema, params):
+    onehot = fit_preprocessor(raw, schema)
+    ordinal = fit_preprocessor(raw, schema, encoding="ordinal")
+    assert ordinal.feature_names == [*schema.numeric, *schema.categorical]
+    rows = raw.head(200).copy()
+    rows.loc[rows.index[0], "occupation"] = "Astronaut"  # never seen: the infrequent code, or -1 without one
+    wide, narrow = onehot.transform(rows), ordinal.transform(rows)
+    assert np.array_equal(wide[:, :len(schema.numeric)], narrow[:, :len(schema.numeric)])
+    start = len(schema.numeric)
+    for i, column in enumerate(schema.categorical):
+        width = len(onehot.categories[column])
+        block = wide[:, start:start + width]
+        expected = np.where(block.any(axis=1), block.argmax(axis=1), -1)
+        assert np.array_equal(narrow[:, len(schema.numeric) + i], expected), column
+        start += width
+    again = Preprocessor.from_json(ordinal.to_json())
+    assert again.encoding == "ordinal" and np.array_equal(again.transform(rows), narrow)
+
+
+def test_a_preprocessor_saved_before_encodings_reads_as_one_hot(raw, schema):
+    import json
+
+    saved = json.loads(fit_preprocessor(raw, schema).to_json())
+    del saved["encoding"]
+    assert Preprocessor.from_json(json.dumps(saved)).encoding == "onehot"
+
+
+@pytest.mark.parametrize("train, preprocess, expected", [
+    ({}, {}, "onehot"),
+    ({"framework": "sklearn"}, {}, "ordinal"),
+    ({"framework": "sklearn", "estimator": "xgboost.XGBClassifier"}, {}, "ordinal"),
+    ({"framework": "sklearn", "estimator": "sklearn.linear_model.LogisticRegression"}, {}, "onehot"),
+    ({"framework": "sklearn"}, {"encoding": "onehot"}, "onehot"),
+    ({}, {"encoding": "ordinal"}, "ordinal"),
+])
+def test_auto_encoding_gives_trees_codes_and_everything_else_one_hot(train, preprocess, expected):
+    from fairgate.core.config import build_params
+
+    assert build_params({"train": train, "preprocess": preprocess}).encoding == expected

@@ -103,7 +103,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
     parts = core.split_parts(raw[[schema.target, *schema.sensitive]], schema, ctx.params.preprocess)
     release_unused()  # each step's column reads are gone: the next starts from a low mark, not on top of them
     train = raw.where(parts == core.TRAIN)
-    prep = core.fit_preprocessor(train, schema, ctx.params.preprocess, ctx.params.validate_cfg.ranges)
+    prep = core.fit_preprocessor(train, schema, ctx.params.preprocess, ctx.params.validate_cfg.ranges,
+                                 ctx.params.encoding)
     release_unused()
     profile = drift.profile(train, schema)
     release_unused()
