@@ -22,18 +22,23 @@ FAMILIES = {"mlp": {"framework": "torch"},
                         "estimator_params": {"n_estimators": 500}}}
 
 
+def _fit_and_judge(train: dict, arrays, X_test, y_test) -> tuple[float, float]:
+    """(fit seconds, test accuracy) of one family on the encoded rows."""
+    cfg = build_params({"train": train}).train
+    backend = load_backend(cfg.framework)
+    started = time.perf_counter()
+    model = backend.fit(*arrays, cfg).model
+    seconds = time.perf_counter() - started
+    return seconds, float(((backend.predict_proba(model, X_test) >= 0.5) == np.asarray(y_test)).mean())
+
+
 def models(sizes: list[int]) -> dict:
     """``{family}_{rows}_fit_s``, ``_samples_per_s`` (training rows per second of fit) and ``_accuracy``."""
     out: dict[str, float] = {}
     for rows in sizes:
         _, _, _, X_test, y_test, arrays = prepare(rows, 0)
         for family, train in FAMILIES.items():
-            cfg = build_params({"train": train}).train
-            backend = load_backend(cfg.framework)
-            started = time.perf_counter()
-            model = backend.fit(*arrays, cfg).model
-            seconds = time.perf_counter() - started
-            accuracy = float(((backend.predict_proba(model, X_test) >= 0.5) == np.asarray(y_test)).mean())
+            seconds, accuracy = _fit_and_judge(train, arrays, X_test, y_test)
             label = f"{family}_{rows // 1000}k"
             out |= {f"{label}_fit_s": round(seconds, 2), f"{label}_samples_per_s": round(len(arrays[0]) / seconds),
                     f"{label}_accuracy": round(accuracy, 4)}
@@ -50,12 +55,7 @@ def encodings(rows: int) -> dict:
         for family, train in FAMILIES.items():
             if train["framework"] != "sklearn":
                 continue
-            cfg = build_params({"train": train}).train
-            backend = load_backend(cfg.framework)
-            started = time.perf_counter()
-            model = backend.fit(*arrays, cfg).model
-            seconds = time.perf_counter() - started
-            accuracy = float(((backend.predict_proba(model, X_test) >= 0.5) == np.asarray(y_test)).mean())
+            seconds, accuracy = _fit_and_judge(train, arrays, X_test, y_test)
             out |= {f"{family}_{encoding}_fit_s": round(seconds, 2), f"{family}_{encoding}_accuracy": round(accuracy, 4)}
             print(f"bench encodings: {family} {encoding} ({arrays[0].shape[1]} columns): fit {seconds:.1f} s, "
                   f"test accuracy {accuracy:.4f}", flush=True)

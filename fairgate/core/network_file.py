@@ -42,5 +42,11 @@ def builder(spec: str, root: Path | None = None) -> Callable[[int], Any]:
     return found
 
 
-def build(spec: str, n_features: int, root: Path | None = None) -> Any:
-    return builder(spec, root)(n_features)
+def build(spec: str, n_features: int, kind: type, contract: str, root: Path | None = None) -> Any:
+    """The network ``spec`` builds for ``n_features`` inputs, checked to be a ``kind`` (``contract`` says what the
+    callable must return)."""
+    model = builder(spec, root)(n_features)
+    if not isinstance(model, kind):
+        raise StageError("train", f"{spec} returned {type(model).__name__}, not a {kind.__module__}.{kind.__name__}",
+                         f"return {contract}")
+    return model

@@ -11,7 +11,7 @@ from torch import nn
 
 from fairgate.adapters.backends.network_copy import keep_network_file
 from fairgate.core import network_file
-from fairgate.core.backends.torch_backend import build_model
+from fairgate.core.backends.torch_backend import NETWORK_CONTRACT, build_model
 from fairgate.core.config import TrainConfig
 
 WEIGHTS = "model.pt"
@@ -30,7 +30,7 @@ def load(directory: Path) -> nn.Module:
     """Rebuild the module from ``save``'s files, on CPU, in eval mode."""
     arch = json.loads((directory / ARCHITECTURE).read_text())
     if arch.get("network"):  # the user's own network, rebuilt from the copy of its file kept in the bundle
-        model = network_file.build(arch["network"], arch["n_features"], root=directory)
+        model = network_file.build(arch["network"], arch["n_features"], nn.Module, NETWORK_CONTRACT, root=directory)
     else:
         model = build_model(arch["n_features"], arch["hidden_sizes"], arch["dropout"])
     model.load_state_dict(torch.load(directory / WEIGHTS, map_location="cpu", weights_only=True))

@@ -17,7 +17,6 @@ import tensorflow as tf  # noqa: E402
 from fairgate.core import network_file  # noqa: E402
 from fairgate.core.backends.common import PREDICT_BATCH, EpochCallback, FitResult, choose_device, diverged  # noqa: E402
 from fairgate.core.config import TrainConfig  # noqa: E402
-from fairgate.core.errors import StageError  # noqa: E402
 
 STEPS_PER_EXECUTION = 32
 
@@ -55,11 +54,8 @@ def network_for(cfg: TrainConfig, n_features: int) -> keras.Model:
     """The user's network (``train.network``) or fairgate's MLP."""
     if cfg.network is None:
         return build_model(n_features, cfg.hidden_sizes, cfg.dropout)
-    model = network_file.build(cfg.network, n_features)
-    if not isinstance(model, keras.Model):
-        raise StageError("train", f"{cfg.network} returned {type(model).__name__}, not a keras.Model",
-                         "return a keras.Model that maps (rows, n_features) to (rows, 1) probabilities")
-    return model
+    return network_file.build(cfg.network, n_features, keras.Model,
+                              "a keras.Model that maps (rows, n_features) to (rows, 1) probabilities")
 
 
 class _EpochLog(keras.callbacks.Callback):

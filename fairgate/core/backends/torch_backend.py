@@ -38,15 +38,14 @@ def build_model(n_features: int, hidden_sizes: list[int], dropout: float) -> nn.
     return nn.Sequential(*layers)
 
 
+NETWORK_CONTRACT = "a torch.nn.Module that maps (rows, n_features) to (rows, 1) logits"
+
+
 def network_for(cfg: TrainConfig, n_features: int) -> nn.Module:
     """The user's network (``train.network``) or fairgate's MLP."""
     if cfg.network is None:
         return build_model(n_features, cfg.hidden_sizes, cfg.dropout)
-    model = network_file.build(cfg.network, n_features)
-    if not isinstance(model, nn.Module):
-        raise StageError("train", f"{cfg.network} returned {type(model).__name__}, not a torch.nn.Module",
-                         "return a torch.nn.Module that maps (rows, n_features) to (rows, 1) logits")
-    return model
+    return network_file.build(cfg.network, n_features, nn.Module, NETWORK_CONTRACT)
 
 
 def _seed(seed: int) -> torch.Generator:
