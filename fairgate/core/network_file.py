@@ -47,6 +47,5 @@ def build(spec: str, n_features: int, kind: type, contract: str, root: Path | No
     callable must return)."""
     model = builder(spec, root)(n_features)
     if not isinstance(model, kind):
-        raise StageError("train", f"{spec} returned {type(model).__name__}, not a {kind.__module__}.{kind.__name__}",
-                         f"return {contract}")
+        raise StageError("train", f"{spec} returned {type(model).__name__}, not {contract}", f"return {contract}")
     return model
