@@ -62,11 +62,44 @@ def encodings(rows: int) -> dict:
     return out
 
 
+def explain_cost(rows: int) -> dict:
+    """``explain_s`` with the default ``explain`` params beside each family's fit time, on the same rows:
+    ``{family}_explain_s``, ``{family}_fit_s`` and their ratio."""
+    from fairgate.core import explain
+    from fairgate.core.explain_config import ExplainConfig
+    from fairgate.core.preprocess import fit_preprocessor
+
+    cfg, out = ExplainConfig(), {}
+    for family, train in FAMILIES.items():
+        params, schema, splits, _, _, arrays = prepare(rows, 0, **train)
+        encoding = params.encoding
+        if encoding != "onehot":
+            params, schema, splits, _, _, arrays = prepare(rows, 0, encoding=encoding, **train)
+        backend = load_backend(params.train.framework)
+        started = time.perf_counter()
+        model = backend.fit(*arrays, params.train).model
+        fit_s = time.perf_counter() - started
+        X_val, rng = arrays[2], np.random.default_rng(cfg.seed)
+        sample = X_val[np.sort(rng.choice(len(X_val), min(cfg.rows, len(X_val)), replace=False))]
+        background = X_val[np.sort(rng.choice(len(X_val), cfg.background, replace=False))]
+        started = time.perf_counter()
+        explain.attribute(lambda X, m=model, b=backend: b.predict_proba(m, X), sample, background,
+                          fit_preprocessor(splits.train, schema, encoding=encoding), cfg.permutations, cfg.seed)
+        explain_s = time.perf_counter() - started
+        out |= {f"{family}_explain_s": round(explain_s, 2), f"{family}_fit_s": round(fit_s, 2),
+                f"{family}_explain_share": round(explain_s / fit_s, 3)}
+        print(f"bench explain: {family} ({encoding}): explain {explain_s:.2f} s, fit {fit_s:.1f} s "
+              f"({explain_s / fit_s:.0%})", flush=True)
+    return out
+
+
 if __name__ == "__main__":
     import json
     import sys
 
-    if sys.argv[1:2] == ["encodings"]:
+    if sys.argv[1:2] == ["explain"]:
+        print(json.dumps(explain_cost(int(sys.argv[2]) if len(sys.argv) > 2 else 200_000), indent=2))
+    elif sys.argv[1:2] == ["encodings"]:
         print(json.dumps(encodings(int(sys.argv[2]) if len(sys.argv) > 2 else 200_000), indent=2))
     else:
         print(json.dumps(models([int(n) for n in sys.argv[1:]] or [200_000, 1_000_000]), indent=2))

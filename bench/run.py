@@ -285,7 +285,7 @@ def init_s(rows: int) -> float:
 
 def main() -> None:
     from bench.mitigation import diagnosis_share, mitigation
-    from bench.models import encodings, models
+    from bench.models import encodings, explain_cost, models
     from bench.scoring import scoring
     from bench.throughput import measure
 
@@ -310,6 +310,7 @@ def main() -> None:
         ("scoring", lambda: scoring([200_000, 1_000_000])),
         ("models", lambda: models([50_000] if QUICK else [200_000, 1_000_000])),
         ("encodings", lambda: encodings(50_000 if QUICK else 200_000)),
+        ("explain", lambda: explain_cost(50_000 if QUICK else 200_000)),
     ]
     if not QUICK:
         steps += [("overhead_1m", lambda: overhead_at(1_000_000)), ("overhead_10m", lambda: overhead_at(10_000_000)),
@@ -363,6 +364,7 @@ def summarise(results: dict) -> dict:
     flat["score_rows_per_s"] = results["scoring"]["score_rows_per_s_1m"]
     flat.update({f"model_{key}": value for key, value in results["models"].items()})
     flat.update({f"encoding_{key}": value for key, value in results["encodings"].items()})
+    flat.update({f"explain_{key}": value for key, value in results["explain"].items()})
     if "overhead_1m" in results:
         flat["overhead_ratio_1m"] = results["overhead_1m"]["ratio"]
         flat["fairgate_run_1m_s"] = results["overhead_1m"]["fairgate_run_s"]

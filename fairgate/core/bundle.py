@@ -37,16 +37,18 @@ class ModelBundle:
         feature = self.thresholds.feature if self.thresholds else []
         return [feature] if isinstance(feature, str) else list(feature)
 
+    def model_proba(self, encoded: np.ndarray) -> np.ndarray:
+        """The model's probability for encoded rows, before any group thresholds."""
+        if isinstance(self.model, Ensemble):
+            return self.model.positive_share(self.framework, encoded)
+        return load_backend(self.framework).predict_proba(self.model, encoded)
+
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Score raw rows (the raw columns, in any order, extra columns ignored)."""
         missing = [c for c in self.inputs if c not in frame.columns]
         if missing:
             raise KeyError(f"input rows lack the model's feature columns {missing}")
-        encoded = self.preprocessor.transform(frame)
-        if isinstance(self.model, Ensemble):
-            proba = self.model.positive_share(self.framework, encoded)
-        else:
-            proba = load_backend(self.framework).predict_proba(self.model, encoded)
+        proba = self.model_proba(self.preprocessor.transform(frame))
         if self.thresholds is not None:
             proba = self.thresholds.adjust(proba, group_labels(frame, self.threshold_features))
         return proba

@@ -37,6 +37,7 @@ def build_card(decision: dict[str, Any], report: dict[str, Any], validation: dic
         "reproduce": f"git checkout {lineage.get('git.commit', '<commit>')} && dvc repro",
         "diagnosis": (validation or {}).get("bias"),
         "mitigation": mitigation,
+        "explanations": report.get("explanations"),
     }
 
 
@@ -101,7 +102,8 @@ def card_markdown(card: dict[str, Any]) -> str:
         for group, row in groups.items():
             lines.append(f"| {group} | {int(row['count'])} | {_fmt(row['selection_rate'])} | {_fmt(row['tpr'])} "
                          f"| {_fmt(row['fpr'])} | {_fmt(row['accuracy'])} |")
-    lines += _diagnosis_lines(card.get("diagnosis")) + _mitigation_lines(card.get("mitigation"))
+    lines += _diagnosis_lines(card.get("diagnosis")) + _explanation_lines(card.get("explanations"))
+    lines += _mitigation_lines(card.get("mitigation"))
     lines += ["", "## Gate checks", "", "| check | value | rule | status | detail |", "| --- | --- | --- | --- | --- |"]
     for check in card["checks"]:
         status = check["status"] if check["status"] == "pass" else f"**{check['status']}**"
@@ -110,6 +112,34 @@ def card_markdown(card: dict[str, Any]) -> str:
     lines += ["", "## Reproduce", "", "```bash", card["reproduce"], "```",
               "", f"git dirty: {card['git']['dirty']}; params digest `{card['params_digest']}`"]
     return "\n".join(lines) + "\n"
+
+
+def _explanation_lines(explained: dict[str, Any] | None) -> list[str]:
+    if not explained:
+        return []
+    top = ", ".join(f"`{c}` {v:.4f}" for c, v in list(explained["importance"].items())[:8])
+    lines = ["", "## Explanations", "",
+             f"Of {explained['of']}: {explained['method']}, in {explained['output_space']} space, on "
+             f"{explained['rows']} validation rows against {explained['background_rows']} background rows "
+             f"(base value {explained['base_value']:.4f}). Each row's parts add up to its probability minus the base "
+             "value, so each gap below splits exactly into the columns' parts.", "",
+             f"Importance (mean |attribution|): {top}"]
+    for feature, split in explained["gaps"].items():
+        high, low = split["groups"]
+        lines += ["", f"### The `{feature}` gap, split by column", "",
+                  f"Mean probability of `{high}` minus `{low}` on these rows: {split['gap']:.4f} "
+                  f"(the parts sum to {split['parts_sum']:.4f}).", "",
+                  "| column | part | share of the gap | proxy of the attribute (diagnosis) |", "| --- | --- | --- | --- |"]
+        for row in split["top"]:
+            share = "" if row["share"] is None else f"{row['share']:.1%}"
+            lines.append(f"| {row['column']} | {row['part']:.4f} | {share} | {'**yes**' if row['proxy'] else ''} |")
+        direct = split.get("direct_share")
+        lines.append("")
+        lines.append(f"`{feature}` itself carries {direct:.1%} of the gap." if direct is not None else
+                     f"`{feature}` is not a feature: the gap comes from the other columns.")
+        if split["proxies_in_top"]:
+            lines.append(f"Proxies of `{feature}` among the top columns: {', '.join(split['proxies_in_top'])}.")
+    return lines
 
 
 def _diagnosis_lines(diagnosis: dict[str, Any] | None) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from fairgate.core.explain_config import ExplainConfig
 from fairgate.core.train_config import TrainConfig, tree_model
 
 
@@ -232,6 +233,7 @@ class Params(_Strict):
     schedule: ScheduleConfig = ScheduleConfig()
     score: ScoreConfig = ScoreConfig()
     monitor: MonitorConfig = MonitorConfig()
+    explain: ExplainConfig = ExplainConfig()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -1,5 +1,5 @@
-"""Figures people would rather look at than read: ROC, calibration and per-group rates (the adapters
-save them with ``files.save_figure``)."""
+"""Figures people would rather look at than read: ROC, calibration, per-group rates and the explanations (the
+adapters save them with ``files.save_figure``)."""
 
 from __future__ import annotations
 
@@ -88,5 +88,31 @@ def frontier_figure(points: list[dict[str, Any]], selected: str) -> Any:
                         markersize=11 if marker == "*" else 6, label=f"{point['candidate']} ({point['verdict']})")
         ax.set(xlabel=gap, ylabel=points[0]["primary_metric"] if points else "", title=f"frontier: {gap}")
     axes[0][0].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def importance_figure(importance: dict[str, float]) -> Any:
+    """Mean |attribution| per column, largest on top."""
+    plt = pyplot()
+    shown = list(importance.items())[:15][::-1]
+    fig, ax = plt.subplots(figsize=(6, 0.35 * len(shown) + 1.2))
+    ax.barh([c for c, _ in shown], [v for _, v in shown], color="#4c72b0")
+    ax.set(xlabel="mean |attribution| (probability)", title="What the model's decisions rest on")
+    fig.tight_layout()
+    return fig
+
+
+def gap_split_figure(feature: str, split: dict[str, Any]) -> Any:
+    """Each column's part of the gap in mean probability between the two groups furthest apart."""
+    plt = pyplot()
+    shown = list(split["parts"].items())[:12][::-1]
+    fig, ax = plt.subplots(figsize=(6, 0.35 * len(shown) + 1.4))
+    colours = ["#c44e52" if value > 0 else "#55a868" for _, value in shown]
+    ax.barh([c for c, _ in shown], [v for _, v in shown], color=colours)
+    ax.axvline(0, color="grey", linewidth=0.8)
+    high, low = split["groups"]
+    ax.set(xlabel=f"part of the gap (probability); gap {split['gap']:.3f}",
+           title=f"{feature}: {high} vs {low}, the gap split by column")
     fig.tight_layout()
     return fig

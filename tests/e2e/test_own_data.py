@@ -42,6 +42,12 @@ def test_init_then_run_trains_and_gates_the_census_file_and_a_later_file_breakin
     report = json.loads((fresh.root / "reports/evaluate/report.json").read_text())
     assert report["metrics"]["accuracy"] > 0.8 and report["metrics"]["roc_auc"] > 0.85
     assert report["unseen_categories"]["policy"] == "infrequent"
+    explained = report["explanations"]  # in the census file's own columns, never an encoded one
+    assert {"occupation", "education", "sex", "race"} <= set(explained["importance"])
+    assert not [c for c in explained["importance"] if "=" in c] and set(explained["gaps"]) == {"sex", "race"}
+    assert abs(explained["gaps"]["sex"]["parts_sum"] - explained["gaps"]["sex"]["gap"]) < 1e-3
+    card = (fresh.root / "reports/gate/card.md").read_text()
+    assert "## Explanations" in card and "### The `sex` gap, split by column" in card
     decision = json.loads((fresh.root / "reports/gate/decision.json").read_text())
     assert decision["verdict"] in ("pass", "fail", "insufficient_evidence") and "Gate:" in done.stdout
     assert [v.name for v in fresh.versions("adult")] == ["adult"], "registered under the file's own name"

@@ -37,6 +37,9 @@ def test_good_model_on_unbiased_data_becomes_champion(trained, settled):
     assert {"validate", "evaluate", "gate", "lineage", "promote"} <= artifacts
     card = (project.root / "reports/gate/card.md").read_text()
     assert "PASS" in card and "git checkout" in card and "dvc repro" in card
+    assert "## Explanations" in card and "explain.importance.sex" in run.data.metrics
+    plots = {a.path.rsplit("/", 1)[-1] for a in project.client().list_artifacts(run.info.run_id, "evaluate/plots")}
+    assert {"importance.png", "gap_split_sex.png"} <= plots
     history = project.fairgate("history").stdout
     assert "promoted" in history
 

@@ -106,6 +106,11 @@ def test_a_reviewer_reads_what_happened_in_each_run(ui, browser):
     page.get_by_role("link", name=promoted).first.click()
     page.get_by_text("Promotion card: fairgate - PASS").first.wait_for()
     _shot(page, "mlflow-run-card")
+    explanations = page.get_by_text("Explanations", exact=True).first
+    explanations.wait_for()
+    explanations.scroll_into_view_if_needed()
+    assert page.get_by_text("gap, split by column").first.is_visible()
+    _shot(page, "mlflow-run-explanations")
 
     page.goto(f"{base}/#/models/fairgate?workflowType=machine_learning")
     version = page.get_by_role("row").filter(has_text="Version 1").first

@@ -14,6 +14,12 @@ from fairgate.adapters.infra.lineage import lineage_tags
 from fairgate.adapters.model_files import load_bundle
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
+from fairgate.adapters.stages.explanations import (
+    explain_candidate,
+    explanation_figures,
+    importance_metrics,
+    write_importance,
+)
 from fairgate.adapters.stages.inputs import load_test
 from fairgate.core import evaluate as core
 from fairgate.core.bundle import ModelBundle
@@ -65,7 +71,8 @@ def _draw_plots(ctx: StageContext, folder: Path, report: dict[str, Any], y, prob
         figures.Figure("roc_figure", (roc, report["metrics"]["roc_auc"]), folder / "roc.png"),
         figures.Figure("calibration_figure", (calibration, report["metrics"]["ece"]), folder / "calibration.png"),
         *[figures.Figure("group_figure", (feature, fairness), folder / f"groups_{feature}.png")
-          for feature, fairness in report["fairness"].items()]])
+          for feature, fairness in report["fairness"].items()],
+        *explanation_figures(report.get("explanations"), folder)])
 
 
 def write_probabilities(path: Path, proba: np.ndarray) -> None:
@@ -84,22 +91,27 @@ def run(ctx: StageContext) -> dict[str, Any]:
     unseen = check_test_rows(bundle, test, schema, training_groups, ctx.params.evaluate)
     report, y, proba = core.score(test.scored(bundle.predict_proba), test, schema, ctx.params.evaluate)
     report["unseen_categories"] = unseen
+    explained = explain_candidate(ctx, bundle)
+    if explained is not None:
+        report["explanations"] = explained
     train_run = files.read_json(ctx.path(paths.TRAIN_RUN))["run_id"]
     with stage_run(ctx, "evaluate", run_id=train_run):
         with files.atomic_dir(ctx.path(paths.EVAL_PLOTS)) as folder:
             drawing = _draw_plots(ctx, folder, report, y, proba, ctx.params.evaluate.calibration_bins)
             try:  # the rest of the stage's writes and logging while the figures are drawn
                 write_probabilities(ctx.path(paths.EVAL_PROBA), proba)
+                write_importance(ctx.path(paths.EVAL_IMPORTANCE), explained)
                 files.write_json(ctx.path(paths.EVAL_REPORT), report)
                 metrics = core.flat_metrics(report)
                 files.write_json(ctx.path(paths.EVAL_METRICS), metrics)
-                tracking.log_flat_metrics({f"test.{k}": v for k, v in metrics.items()} | core.group_metrics(report))
+                tracking.log_flat_metrics({f"test.{k}": v for k, v in metrics.items()} | core.group_metrics(report)
+                                          | importance_metrics(explained))
                 digest = lineage_tags(ctx.root).get("data.processed_md5")
                 run_pages.log_datasets(train_run, [(run_pages.dataset("test_split", test.head(100), len(test),
                                                                       digest, ctx.params.data.source), "test")])
             finally:  # the folder is complete (or discarded) only once nothing more is drawn into it
                 drawing.wait()
         tracking.log_files([ctx.path(p) for p in (paths.EVAL_REPORT, paths.EVAL_PLOTS, paths.EVAL_ROC,
-                                                  paths.EVAL_CALIBRATION)], "evaluate")
+                                                  paths.EVAL_CALIBRATION, paths.EVAL_IMPORTANCE)], "evaluate")
     log.info("evaluate: accuracy %.4f, ROC AUC %.4f", report["metrics"]["accuracy"], report["metrics"]["roc_auc"])
     return report

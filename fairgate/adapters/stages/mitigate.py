@@ -17,6 +17,7 @@ from fairgate.adapters.infra import files, tracking
 from fairgate.adapters.model_files import load_bundle, save_bundle
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
+from fairgate.adapters.stages.explanations import explain_candidate
 from fairgate.adapters.stages.gate_decision import candidate_probabilities, champion_probabilities, judge, write_final
 from fairgate.adapters.stages.inputs import load_test, training_arrays
 from fairgate.core.backends import accepts_sample_weight, load_backend
@@ -119,6 +120,8 @@ def _judge_all(ctx: StageContext, fitted: dict[str, Any], base: dict[str, Any], 
                         cfg=ctx.params.train)
     for name, (bundle, knobs, seconds) in fitted.items():
         decision = judge(ctx, bundle, version, champion_proba=champion)
+        if (explained := explain_candidate(ctx, bundle, f"the mitigated candidate '{name}'")) is not None:
+            decision["report"]["explanations"] = explained
         bundle_dir = ctx.path(paths.MITIGATED) / name.replace(":", "-")
         judged[name] = {"decision": decision, "knobs": knobs, "seconds": round(seconds, 2),
                         "bundle": str(bundle_dir.relative_to(ctx.root)),

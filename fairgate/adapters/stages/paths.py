@@ -18,6 +18,7 @@ EVAL_REPORT = "reports/evaluate/report.json"
 EVAL_PLOTS = "reports/evaluate/plots"
 EVAL_ROC = "reports/evaluate/roc.csv"
 EVAL_CALIBRATION = "reports/evaluate/calibration.csv"
+EVAL_IMPORTANCE = "reports/evaluate/importance.csv"  # for `dvc plots`: mean |attribution| per column
 EVAL_PROBA = "reports/evaluate/test_proba.npy"  # the candidate's probabilities on the test rows, in their order
 DECISION = "reports/gate/decision.json"
 CARD = "reports/gate/card.json"
