@@ -54,7 +54,8 @@ def test_threshold_out_of_range(fresh, rejected):
 
 
 def test_unknown_framework_and_device(fresh, rejected):
-    assert "'train.framework': allowed values are 'torch', 'tensorflow' or 'sklearn'" in rejected(fresh, "-S", "train.framework=jax")
+    said = rejected(fresh, "-S", "train.framework=jax")
+    assert "'train.framework': allowed values are 'torch', 'tensorflow' or 'sklearn'" in said
     assert "'train.device': allowed values are 'auto', 'cpu' or 'cuda'" in rejected(fresh, "-S", "train.device=tpu")
 
 
