@@ -57,6 +57,8 @@ def test_the_unmitigated_candidate_fails_parity_and_a_mitigated_one_is_promoted(
     unmitigated = project.client().get_run(json.loads((project.root / "models/run.json").read_text())["run_id"])
     assert own["test.demographic_parity_difference.sex"] < unmitigated.data.metrics[
         "test.demographic_parity_difference.sex"], "its own gap, not the unmitigated candidate's"
+    final = (project.root / "reports/mitigate/card.md").read_text()
+    assert f"Of the mitigated candidate '{selection['candidate']}'" in final, "its own explanations, or its base's"
     card = project.client().get_model_version("fairgate", "1").description
     assert "## Mitigation" in card and "| unmitigated | fail |" in card and f"| {selection['candidate']} | pass |" in card
     run_id = json.loads((project.root / "models/run.json").read_text())["run_id"]

@@ -19,6 +19,7 @@ from fairgate.core.bundle import ModelBundle
 from fairgate.core.mitigation.thresholds import group_labels
 
 log = logging.getLogger(__name__)
+BASE_MODEL = " (its base model: group thresholds move the cut-off, not the attributions)"
 
 
 def explain_candidate(ctx: StageContext, bundle: ModelBundle, whose: str = "the candidate") -> dict[str, Any] | None:
@@ -43,8 +44,7 @@ def explain_candidate(ctx: StageContext, bundle: ModelBundle, whose: str = "the 
             for feature in groups.columns}
     seconds = time.perf_counter() - started
     log.info("explain: %d validation rows of %s in %.1f s", len(rows), whose, seconds)
-    base_model = " (its base model: group thresholds move the cut-off, not the attributions)" if bundle.thresholds else ""
-    return {"of": whose + base_model, "method": core.METHOD, "output_space": core.OUTPUT_SPACE, "rows": int(len(rows)),
+    return {"of": whose + (BASE_MODEL if bundle.thresholds else ""), "method": core.METHOD, "output_space": core.OUTPUT_SPACE, "rows": int(len(rows)),
             "background_rows": int(len(background)), "permutations": cfg.permutations, "seed": cfg.seed,
             "base_value": round(found.base, 6), "importance": core.importance(found), "gaps": gaps,
             "seconds": round(seconds, 3)}

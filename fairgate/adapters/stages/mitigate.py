@@ -17,7 +17,7 @@ from fairgate.adapters.infra import files, tracking
 from fairgate.adapters.model_files import load_bundle, save_bundle
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext, stage_run
-from fairgate.adapters.stages.explanations import explain_candidate
+from fairgate.adapters.stages.explanations import BASE_MODEL, explain_candidate
 from fairgate.adapters.stages.gate_decision import candidate_probabilities, champion_probabilities, judge, write_final
 from fairgate.adapters.stages.inputs import load_test, training_arrays
 from fairgate.core.backends import accepts_sample_weight, load_backend
@@ -109,6 +109,16 @@ def _log_candidate(ctx: StageContext, name: str, bundle_dir, decision: dict[str,
     return {"run_id": run_id, "model_uri": info.model_uri}
 
 
+def _explanations(ctx: StageContext, bundle: ModelBundle, name: str,
+                  unmitigated: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A mitigated candidate's explanations. Group thresholds keep the unmitigated model's probabilities, so
+    theirs are the unmitigated candidate's, not computed again."""
+    whose = f"the mitigated candidate '{name}'"
+    if bundle.thresholds is not None and unmitigated is not None:
+        return unmitigated | {"of": whose + BASE_MODEL}
+    return explain_candidate(ctx, bundle, whose)
+
+
 def _judge_all(ctx: StageContext, fitted: dict[str, Any], base: dict[str, Any], parent: str) -> dict[str, Any]:
     """Gate every mitigated candidate against the same champion on the same test rows."""
     version = base["decision"].get("champion_version")
@@ -120,7 +130,8 @@ def _judge_all(ctx: StageContext, fitted: dict[str, Any], base: dict[str, Any], 
                         cfg=ctx.params.train)
     for name, (bundle, knobs, seconds) in fitted.items():
         decision = judge(ctx, bundle, version, champion_proba=champion)
-        if (explained := explain_candidate(ctx, bundle, f"the mitigated candidate '{name}'")) is not None:
+        explained = _explanations(ctx, bundle, name, base["decision"]["report"].get("explanations"))
+        if explained is not None:
             decision["report"]["explanations"] = explained
         bundle_dir = ctx.path(paths.MITIGATED) / name.replace(":", "-")
         judged[name] = {"decision": decision, "knobs": knobs, "seconds": round(seconds, 2),
