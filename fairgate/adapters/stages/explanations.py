@@ -45,9 +45,9 @@ def explain_candidate(ctx: StageContext, bundle: ModelBundle, whose: str = "the 
     seconds = time.perf_counter() - started
     log.info("explain: %d validation rows of %s in %.1f s", len(rows), whose, seconds)
     return {"of": whose + (BASE_MODEL if bundle.thresholds else ""), "method": core.METHOD,
-            "output_space": core.OUTPUT_SPACE, "rows": int(len(rows)), "background_rows": int(len(background)), "permutations": cfg.permutations, "seed": cfg.seed,
-            "base_value": round(found.base, 6), "importance": core.importance(found), "gaps": gaps,
-            "seconds": round(seconds, 3)}
+            "output_space": core.OUTPUT_SPACE, "rows": int(len(rows)), "background_rows": int(len(background)),
+            "permutations": cfg.permutations, "seed": cfg.seed, "base_value": round(found.base, 6),
+            "importance": core.importance(found), "gaps": gaps, "seconds": round(seconds, 3)}
 
 
 def importance_metrics(explained: dict[str, Any] | None) -> dict[str, float]:
