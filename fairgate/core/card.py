@@ -102,8 +102,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         for group, row in groups.items():
             lines.append(f"| {group} | {int(row['count'])} | {_fmt(row['selection_rate'])} | {_fmt(row['tpr'])} "
                          f"| {_fmt(row['fpr'])} | {_fmt(row['accuracy'])} |")
-    lines += _diagnosis_lines(card.get("diagnosis")) + _explanation_lines(card.get("explanations"))
-    lines += _mitigation_lines(card.get("mitigation"))
+    lines += _diagnosis_lines(card.get("diagnosis")) + _mitigation_lines(card.get("mitigation"))
     lines += ["", "## Gate checks", "", "| check | value | rule | status | detail |", "| --- | --- | --- | --- | --- |"]
     for check in card["checks"]:
         status = check["status"] if check["status"] == "pass" else f"**{check['status']}**"
@@ -111,6 +110,7 @@ def card_markdown(card: dict[str, Any]) -> str:
                      f"| {status} | {check['detail']} |")
     lines += ["", "## Reproduce", "", "```bash", card["reproduce"], "```",
               "", f"git dirty: {card['git']['dirty']}; params digest `{card['params_digest']}`"]
+    lines += _explanation_lines(card.get("explanations"))  # last: where a store caps a description, it goes first
     return "\n".join(lines) + "\n"
 
 

@@ -106,6 +106,9 @@ def test_a_reviewer_reads_what_happened_in_each_run(ui, browser):
     page.get_by_role("link", name=promoted).first.click()
     page.get_by_text("Promotion card: fairgate - PASS").first.wait_for()
     _shot(page, "mlflow-run-card")
+    more = page.get_by_text("Show more").first  # the description opens collapsed; the explanations end the card
+    if more.is_visible():
+        more.click()
     explanations = page.get_by_text("Explanations", exact=True).first
     explanations.wait_for()
     explanations.scroll_into_view_if_needed()

@@ -97,5 +97,12 @@ def version_exists(name: str, version: str) -> bool:
     return True
 
 
+VERSION_DESCRIPTION_LIMIT = 5000  # MLflow's SQL stores hold a version's description in VARCHAR(5000)
+CUT = "\n\n(The card continues in the training run's description and in its artifacts, gate/card.md.)"
+
+
 def describe_version(name: str, version: str, text: str) -> None:
+    """Set the version's description, cut at a line end to what every MLflow store holds."""
+    if len(text) > VERSION_DESCRIPTION_LIMIT:
+        text = text[:text.rfind("\n", 0, VERSION_DESCRIPTION_LIMIT - len(CUT))] + CUT
     _client().update_model_version(name, version, description=text)

@@ -47,7 +47,7 @@ def explain_candidate(ctx: StageContext, bundle: ModelBundle, whose: str = "the 
     return {"of": whose + (BASE_MODEL if bundle.thresholds else ""), "method": core.METHOD,
             "output_space": core.OUTPUT_SPACE, "rows": int(len(rows)), "background_rows": int(len(background)),
             "permutations": cfg.permutations, "seed": cfg.seed, "base_value": round(found.base, 6),
-            "importance": core.importance(found), "gaps": gaps, "seconds": round(seconds, 3)}
+            "importance": core.importance(found), "gaps": gaps}  # no timing: the report is reproducible
 
 
 def importance_metrics(explained: dict[str, Any] | None) -> dict[str, float]:

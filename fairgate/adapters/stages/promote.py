@@ -15,7 +15,6 @@ from fairgate.adapters.stages.context import StageContext, stage_run
 from fairgate.core.train_config import model_label
 
 log = logging.getLogger(__name__)
-DESCRIPTION_LIMIT = 60_000
 
 
 def _reevaluate(ctx: StageContext, selection: dict[str, Any]):
@@ -74,7 +73,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
     outcome = promotion.promote(name, alias, version, selection["decision"], _reevaluate(ctx, selection), lineage,
                                 note=_ledger_note(selection), pending_alias=pending)
     decision = outcome.pop("decision")
-    registry.describe_version(name, version, _card(ctx, version, outcome["action"], pending)[:DESCRIPTION_LIMIT])
+    registry.describe_version(name, version, _card(ctx, version, outcome["action"], pending))
     result = {"model_name": name, "alias": alias, "run_id": selection["run_id"], "verdict": decision["verdict"],
               "reasons": decision["reasons"], "candidate": selection["candidate"],
               "promoted": outcome["action"] == "promoted",
