@@ -117,7 +117,8 @@ def card_markdown(card: dict[str, Any]) -> str:
 def _explanation_lines(explained: dict[str, Any] | None) -> list[str]:
     if not explained:
         return []
-    top = ", ".join(f"`{c}` {v:.4f}" for c, v in list(explained["importance"].items())[:8])
+    ranked = sorted(explained["importance"].items(), key=lambda kv: -kv[1])  # JSON keeps keys sorted by name
+    top = ", ".join(f"`{c}` {v:.4f}" for c, v in ranked[:8])
     lines = ["", "## Explanations", "",
              f"Of {explained['of']}: {explained['method']}, in {explained['output_space']} space, on "
              f"{explained['rows']} validation rows against {explained['background_rows']} background rows "

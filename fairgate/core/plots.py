@@ -95,7 +95,7 @@ def frontier_figure(points: list[dict[str, Any]], selected: str) -> Any:
 def importance_figure(importance: dict[str, float]) -> Any:
     """Mean |attribution| per column, largest on top."""
     plt = pyplot()
-    shown = list(importance.items())[:15][::-1]
+    shown = sorted(importance.items(), key=lambda kv: -kv[1])[:15][::-1]
     fig, ax = plt.subplots(figsize=(6, 0.35 * len(shown) + 1.2))
     ax.barh([c for c, _ in shown], [v for _, v in shown], color="#4c72b0")
     ax.set(xlabel="mean |attribution| (probability)", title="What the model's decisions rest on")
@@ -106,7 +106,7 @@ def importance_figure(importance: dict[str, float]) -> Any:
 def gap_split_figure(feature: str, split: dict[str, Any]) -> Any:
     """Each column's part of the gap in mean probability between the two groups furthest apart."""
     plt = pyplot()
-    shown = list(split["parts"].items())[:12][::-1]
+    shown = sorted(split["parts"].items(), key=lambda kv: -abs(kv[1]))[:12][::-1]
     fig, ax = plt.subplots(figsize=(6, 0.35 * len(shown) + 1.4))
     colours = ["#c44e52" if value > 0 else "#55a868" for _, value in shown]
     ax.barh([c for c, _ in shown], [v for _, v in shown], color=colours)

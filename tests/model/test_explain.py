@@ -78,3 +78,13 @@ def test_a_planted_proxy_carries_most_of_the_gap_and_is_flagged():
     gap = explain.gap_split(found, group_labels(parts.val.reset_index(drop=True), ["sex"]), "sex", diagnosis)
     assert gap["top"][0]["column"] == "zip" and gap["top"][0]["share"] > 0.8, gap["top"]
     assert gap["top"][0]["proxy"] and gap["proxies_in_top"] == ["zip"] and gap["direct_share"] is None
+
+
+def test_the_card_ranks_the_importance_by_size_whatever_order_the_json_kept():
+    from fairgate.core.card import _explanation_lines
+
+    explained = {"of": "the candidate", "method": explain.METHOD, "output_space": "probability", "rows": 10,
+                 "background_rows": 4, "base_value": 0.3, "gaps": {},
+                 "importance": {"age": 0.01, "hours": 0.2, "zip": 0.05}}  # as a sorted-keys JSON reads back
+    line = next(row for row in _explanation_lines(explained) if row.startswith("Importance"))
+    assert line.index("`hours`") < line.index("`zip`") < line.index("`age`")
