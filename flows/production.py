@@ -30,3 +30,10 @@ def monitor(root: str, labels: str, predictions: str) -> dict[str, Any]:
     project = Path(root).resolve()
     return tasks.monitor(project, load_params(project / PARAMS), Path(labels).resolve(),
                                   Path(predictions).resolve())
+
+
+@flow(name="fairgate-monitor-landing", log_prints=True)
+def monitor_landing(root: str, folder: str) -> list[dict[str, Any]]:
+    """Judge each label file that landed in ``folder`` since the last run, once, as a look at the champion."""
+    project = Path(root).resolve()
+    return tasks.monitor_landing(project, load_params(project / PARAMS), Path(folder).resolve())

@@ -1,18 +1,23 @@
 """Fairness monitoring when labels arrive: join them to the scored predictions on ``monitor.key``, judge the
-champion on those rows with the gate's statistics, write the report, and act on a breach."""
+rows on their own with the gate's statistics, add them as a look to the version's monitoring record, judge the
+record with anytime-valid intervals, write the report and the timeline, and act on a cumulative breach."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from fairgate.adapters.infra import files, ledger, mlflow_store, promotion, registry, run_pages, tracking
+from fairgate.adapters import monitor_run
+from fairgate.adapters.infra import files, ledger, mlflow_store, monitoring_store, promotion, registry
 from fairgate.adapters.infra.lineage import lineage_tags
+from fairgate.adapters.infra.locks import exclusive
 from fairgate.adapters.source import load
 from fairgate.core import monitor as core
+from fairgate.core import monitoring_record as records
 from fairgate.core.config import Params
 from fairgate.core.contract import resolve_schema
 from fairgate.core.errors import StageError
@@ -20,6 +25,7 @@ from fairgate.core.preprocess import encode_labels
 
 log = logging.getLogger(__name__)
 REPORT, REPORT_MD = "reports/monitor/report.json", "reports/monitor/report.md"
+TIMELINE = "reports/monitor/timeline.png"
 
 
 def _read_labels(params: Params, root: Path, labels: Path) -> pd.DataFrame:
@@ -54,22 +60,33 @@ def _read_labels(params: Params, root: Path, labels: Path) -> pd.DataFrame:
     return frame.drop_duplicates(key)
 
 
-def joined_rows(params: Params, root: Path, labels: Path, predictions: Path) -> pd.DataFrame:
-    """The scored rows that have a label, with the label beside the prediction."""
+def joined_rows(params: Params, root: Path, labels: Path, predictions: Path | list[Path],
+                version: str | None = None) -> pd.DataFrame:
+    """The scored rows that have a label, with the label beside the prediction; from several scored files (the
+    last one's row wins for a key), and only the rows ``version`` scored when it is given."""
     key = params.monitor.key
     if not key:
         raise StageError("monitor", "monitor.key is not set, so labels cannot be matched to predictions",
                          "set monitor.key to the id column the scored batch and the labels share, then score again")
-    if not predictions.is_file():
-        raise StageError("monitor", f"no scored predictions at '{predictions}'",
-                         "run `fairgate score` first, or pass --predictions with its output")
-    scored = pd.read_parquet(predictions)
+    sources = predictions if isinstance(predictions, list) else [predictions]
+    for path in sources:
+        if not path.is_file():
+            raise StageError("monitor", f"no scored predictions at '{path}'",
+                             "run `fairgate score` first, or pass --predictions with its output")
+    if not sources:
+        raise StageError("monitor", "no batch has been scored in this project yet", "run `fairgate score` first")
+    predictions = sources[-1]
+    scored = pd.concat([pd.read_parquet(path) for path in sources], ignore_index=True)
     needed = [key, "prediction", "model_version", *params.data.sensitive]
     missing = [c for c in needed if c not in scored.columns]
     if missing:
         raise StageError("monitor", f"the predictions '{predictions.name}' lack the columns {missing}",
                          "score the batch again with monitor.key set and the sensitive columns in it (the key and the "
                          "sensitive columns are carried into the predictions, even where the model does not read them)")
+    if version is not None:
+        scored = scored[scored["model_version"].astype("str") == version]
+    if len(sources) > 1:
+        scored = scored.drop_duplicates(key, keep="last")
     joined = scored.merge(_read_labels(params, root, labels), on=key, how="inner")
     if joined.empty:
         raise StageError("monitor", f"no label in '{labels.name}' matches a prediction in '{predictions.name}' on "
@@ -81,6 +98,8 @@ def joined_rows(params: Params, root: Path, labels: Path, predictions: Path) -> 
     return joined
 
 
+
+
 def gate_evidence(name: str, version: str) -> dict[str, Any] | None:
     """The checks the gate recorded when ``version`` was promoted, by name (from the ledger)."""
     promoted = [e for e in ledger.read(name) if e.get("version") == version and e.get("verdict") == "pass"]
@@ -88,43 +107,62 @@ def gate_evidence(name: str, version: str) -> dict[str, Any] | None:
 
 
 def _act(root: Path, params: Params, report: dict[str, Any]) -> str | None:
-    if report["verdict"] != core.BREACH or params.monitor.on_breach != "rollback":
+    """With ``monitor.on_breach: rollback``, a cumulative breach shown at this look moves the champion back."""
+    shown_now = (report["record"]["first_breach"] or {}).get("look") == report["look"]["number"]
+    if not shown_now or params.monitor.on_breach != "rollback":
         return None
     name, alias, version = params.promote.model_name, params.promote.alias, report["version"]
     if registry.champion_version(name, alias) != version:
         return f"no rollback: version {version} is no longer the champion"
-    failed = [c["name"] for c in report["checks"] if c["status"] == core.BREACH]
-    reason = f"monitor: breach on {report['rows']} labelled production rows: {', '.join(failed)}"
     try:
-        entry = promotion.rollback(name, alias, None, reason, lineage_tags(root), cause="breach")
+        entry = promotion.rollback(name, alias, None, core.breach_reason(report), lineage_tags(root), cause="breach")
     except StageError as exc:  # the breach still stands and is reported; the rollback's failure beside it
         log.error("monitor: the rollback after the breach failed: %s", exc.problem)
         return f"rollback FAILED: {exc.problem} ({exc.fix})"
     return f"rolled back from version {version} to version {entry['version']} (ledger entry {entry['seq']})"
 
 
-def run_monitor(root: Path, params: Params, labels: Path, predictions: Path) -> dict[str, Any]:
-    """The verdict on labelled production rows; with ``monitor.on_breach: rollback`` a breach moves the
-    champion back through the audited rollback path."""
+def digest_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run_monitor(root: Path, params: Params, labels: Path, predictions: Path | list[Path],
+                version: str | None = None) -> dict[str, Any]:
+    """One look: the labelled rows judged on their own and added to the version's record, whose anytime-valid
+    verdict is the report's; with ``monitor.on_breach: rollback`` a breach moves the champion back through the
+    audited rollback path. A labels file already judged (same content) is refused: its rows would count twice."""
     mlflow_store.configure(root, params.tracking.experiment)
-    joined = joined_rows(params, root, labels, predictions)
+    joined = joined_rows(params, root, labels, predictions, version)
     version, name = str(joined["model_version"].iloc[0]), params.promote.model_name
     labels_y = encode_labels(joined, resolve_schema(params.data, list(joined.columns)))
-    report = core.judge_production(labels_y, joined["prediction"].to_numpy(), joined[list(params.data.sensitive)],
-                                   params.gate, gate_evidence(name, version))
-    report |= {"model": name, "version": version, "key": params.monitor.key, "labels": str(labels),
-               "predictions": str(predictions),
-               "champion": registry.champion_version(name, params.promote.alias)}
-    report["action"] = _act(root, params, report)
-    files.write_json(root / REPORT, report)
-    files.write_text(root / REPORT_MD, core.markdown(report))
-    run_id = tracking.new_run(root, params.tracking.experiment, f"monitor v{version}: {report['verdict']}",
-                              tags={"fairgate.monitoring": "labels", "monitor.verdict": report["verdict"],
-                                    "monitor.model_version": version})
-    with tracking.open_run(root, params.tracking.experiment, run_id, {}):
-        tracking.log_flat_metrics({f"monitor.{c['name']}": c["interval"]["estimate"] for c in report["checks"]
-                                   if c["interval"]["estimate"] is not None} | {"monitor.rows": report["rows"]})
-        tracking.log_files([root / REPORT, root / REPORT_MD], "monitor")
-    run_pages.describe(run_id, note=core.markdown(report))
-    log.info("monitor: %s on %d labelled rows of version %s", report["verdict"], report["rows"], version)
+    sensitive = joined[list(params.data.sensitive)]
+    predicted = joined["prediction"].to_numpy()
+    own = core.judge_production(labels_y, predicted, sensitive, params.gate, gate_evidence(name, version))
+    digest = digest_of(labels)
+    with exclusive(monitoring_store.lock(name)):
+        record = monitoring_store.read_record(name, version) or records.new_record(
+            name, version, records.groups_seen(sensitive), params.monitor.alpha, params.monitor.horizon)
+        earlier = records.judged_look(record, digest)
+        if earlier:
+            raise StageError("monitor", f"'{labels.name}' was already judged as look {earlier['look']} of version "
+                             f"{version}'s record ('{earlier['file']}', same content)",
+                             "send each labels file once: its rows would otherwise count twice in the cumulative "
+                             "verdict")
+        cells = records.look_counts(labels_y, predicted, sensitive, record["groups"])
+        record, checks = records.add_look(record, cells, labels.name, digest, ledger.now(), own, params.gate)
+        report = core.cumulative_report(record, checks, own) | {
+            "model": name, "version": version, "key": params.monitor.key, "labels": str(labels),
+            "predictions": str(predictions if isinstance(predictions, Path) else predictions[-1]),
+            "champion": registry.champion_version(name, params.promote.alias)}
+        report["action"] = _act(root, params, report)
+        files.write_json(root / REPORT, report)
+        files.write_text(root / REPORT_MD, core.markdown(report))
+        monitor_run.save_timeline(root / TIMELINE, record, params.gate)
+        record["run_id"] = monitor_run.log_look(root, params, record, report, [root / REPORT, root / REPORT_MD,
+                                                                                root / TIMELINE])
+        monitoring_store.write_record(name, record)
+        monitoring_store.mark_judged(name, digest, {"file": labels.name, "version": version,
+                                                    "look": report["look"]["number"]})
+    log.info("monitor: look %d of version %s on %d labelled rows: %s (this look alone: %s)",
+             report["look"]["number"], version, report["rows"], report["verdict"], own["verdict"])
     return report

@@ -13,6 +13,7 @@ from fairgate.core.config import ScheduleConfig
 
 ENTRYPOINT = "flows/scheduled.py:scheduled"
 SCORE_ENTRYPOINT = "flows/production.py:score"
+LANDING_ENTRYPOINT = "flows/production.py:monitor_landing"
 # A run that comes due while the last one still works waits for it: one pipeline run per workspace.
 ONE_AT_A_TIME = 1
 # Passed on to the flow runs a worker starts, so they log to the same stores as this shell. Credentials
@@ -34,24 +35,35 @@ def describe(cfg: ScheduleConfig, interval_s: float | None) -> str:
     return f"every {interval_s:g} s" if interval_s is not None else f"cron '{cfg.cron}' ({cfg.timezone})"
 
 
-def flow_name(score_input: Path | None) -> str:
-    return "fairgate-score" if score_input else "fairgate-scheduled"
+def flow_name(score_input: Path | None, landing: Path | None = None) -> str:
+    return "fairgate-score" if score_input else "fairgate-monitor-landing" if landing else "fairgate-scheduled"
 
 
-def _what(root: Path, score_input: Path | None) -> tuple[str, dict[str, str], str]:
-    """The entrypoint, its parameters and a description: the pipeline, or batch scoring of ``score_input``."""
-    if score_input is None:
-        return ENTRYPOINT, {"root": str(root)}, "fairgate pipeline on a schedule"
-    return SCORE_ENTRYPOINT, {"root": str(root), "source": str(score_input)}, f"fairgate scoring {score_input.name}"
+def _what(root: Path, score_input: Path | None, landing: Path | None) -> tuple[str, dict[str, str], str]:
+    """The entrypoint, its parameters and a description: the pipeline, batch scoring of ``score_input``, or
+    monitoring of the label files that land in ``landing``."""
+    if score_input is not None:
+        return SCORE_ENTRYPOINT, {"root": str(root), "source": str(score_input)}, f"fairgate scoring {score_input.name}"
+    if landing is not None:
+        return LANDING_ENTRYPOINT, {"root": str(root), "folder": str(landing)}, f"fairgate monitoring {landing}"
+    return ENTRYPOINT, {"root": str(root)}, "fairgate pipeline on a schedule"
 
 
-def serve(root: Path, cfg: ScheduleConfig, interval_s: float | None, name: str, score_input: Path | None = None) -> None:
-    """Block, serving the deployment ``name`` and running each scheduled flow run in a subprocess."""
-    if score_input is None:
-        from flows.scheduled import scheduled as chosen
-    else:
+def _flow(score_input: Path | None, landing: Path | None) -> Any:
+    if score_input is not None:
         from flows.production import score as chosen
-    _, parameters, description = _what(root, score_input)
+    elif landing is not None:
+        from flows.production import monitor_landing as chosen
+    else:
+        from flows.scheduled import scheduled as chosen
+    return chosen
+
+
+def serve(root: Path, cfg: ScheduleConfig, interval_s: float | None, name: str, score_input: Path | None = None,
+          landing: Path | None = None) -> None:
+    """Block, serving the deployment ``name`` and running each scheduled flow run in a subprocess."""
+    chosen = _flow(score_input, landing)
+    _, parameters, description = _what(root, score_input, landing)
     os.chdir(root)  # the runner resolves the entrypoint from here
     chosen.serve(name=name, schedules=schedules(cfg, interval_s), parameters=parameters,
                  description=f"{description} (fairgate serve)", print_starting_message=False,
@@ -74,14 +86,14 @@ def ensure_process_pool(pool: str) -> bool:
 
 
 def deploy(root: Path, cfg: ScheduleConfig, interval_s: float | None, name: str, pool: str,
-           score_input: Path | None = None) -> str:
+           score_input: Path | None = None, landing: Path | None = None) -> str:
     """Register the scheduled flow (or batch scoring) from this directory on ``pool``; return the deployment id."""
     from prefect import flow
 
     ensure_process_pool(pool)
     env = {key: os.environ[key] for key in FORWARDED_ENV if os.environ.get(key)}
     env["PREFECT_LOGGING_EXTRA_LOGGERS"] = "fairgate"
-    entrypoint, parameters, description = _what(root, score_input)
+    entrypoint, parameters, description = _what(root, score_input, landing)
     source = flow.from_source(source=str(root), entrypoint=entrypoint)
     deployment_id = source.deploy(name=name, work_pool_name=pool, schedules=schedules(cfg, interval_s),
                                   parameters=parameters, job_variables={"env": env}, build=False,

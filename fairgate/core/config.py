@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fairgate.core.explain_config import ExplainConfig
+from fairgate.core.monitor_config import MonitorConfig
 from fairgate.core.train_config import TrainConfig, tree_model
 
 
@@ -151,11 +152,6 @@ class PromoteConfig(_Strict):
 class ScoreConfig(_Strict):
     # error: a category the champion never saw is refused (score and serve-model); infrequent: scored as rare
     unseen_categories: Literal["infrequent", "error"] = "error"
-
-
-class MonitorConfig(_Strict):
-    key: str | None = None  # the id column shared by the scored batch and the labels that arrive later
-    on_breach: Literal["alert", "rollback"] = "alert"
 
 
 class TrackingConfig(_Strict):

@@ -108,7 +108,7 @@ def contrasts(parts: list[Rates]) -> np.ndarray:
     return np.asarray(total)
 
 
-def _pairs_max(values: np.ndarray) -> np.ndarray:
+def pairs_max(values: np.ndarray) -> np.ndarray:
     """The maximum over the last two axes, NaN ignored (and -inf where every value is NaN)."""
     flat = values.reshape(*values.shape[:-2], -1)
     return np.max(np.where(np.isnan(flat), -np.inf, flat), axis=-1)
@@ -117,7 +117,7 @@ def _pairs_max(values: np.ndarray) -> np.ndarray:
 def upper_bound(parts: list[Rates], confidence: float) -> np.ndarray:
     """The gap's upper confidence bound: the largest contrast upper bound, each at ``(1 + confidence) / 2``."""
     z = z_value((1.0 - confidence) / 2)
-    highs = [_pairs_max(contrast_bounds(rates, z)[1]) for rates in parts]
+    highs = [pairs_max(contrast_bounds(rates, z)[1]) for rates in parts]
     return np.clip(np.max(highs, axis=0), 0.0, 1.0)
 
 
@@ -129,7 +129,7 @@ def lower_bound(parts: list[Rates], confidence: float, n_contrasts: np.ndarray |
     low = np.full(m.shape, -np.inf)
     for count in np.unique(m):
         z = z_value((1.0 - confidence) / (4.0 * max(int(count), 1)))
-        found = np.max([_pairs_max(contrast_bounds(rates, z)[0]) for rates in parts], axis=0)
+        found = np.max([pairs_max(contrast_bounds(rates, z)[0]) for rates in parts], axis=0)
         low = np.where(m == count, found, low)
     return np.maximum(low, 0.0)
 

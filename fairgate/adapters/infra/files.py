@@ -91,5 +91,5 @@ def save_figure(figure: Any, path: Path, dpi: int = 100) -> None:
     """Write a matplotlib figure as PNG and free it."""
     import matplotlib.pyplot as plt
 
-    figure.savefig(path, dpi=dpi)
+    figure.savefig(path, dpi=dpi, format="png")
     plt.close(figure)

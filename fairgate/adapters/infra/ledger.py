@@ -21,7 +21,7 @@ LEDGER_FILE = "ledger.jsonl"
 RUN_TAG = "fairgate.ledger_run_id"
 
 
-def _client():
+def client():
     import mlflow
 
     return mlflow.MlflowClient()
@@ -31,20 +31,20 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def _ledger_run(name: str, create: bool) -> str | None:
-    client = _client()
-    tags = client.get_registered_model(name).tags
+def ledger_run(name: str, create: bool) -> str | None:
+    mlflow_client = client()
+    tags = mlflow_client.get_registered_model(name).tags
     if RUN_TAG in tags:
         return tags[RUN_TAG]
     if not create:
         return None
     experiment = f"{name}-ledger"
-    found = client.get_experiment_by_name(experiment)
-    experiment_id = found.experiment_id if found else client.create_experiment(
+    found = mlflow_client.get_experiment_by_name(experiment)
+    experiment_id = found.experiment_id if found else mlflow_client.create_experiment(
         experiment, tags={"mlflow.experimentKind": "custom_model_development"})
-    run = client.create_run(experiment_id, run_name=f"ledger:{name}", tags={"fairgate.ledger_for": name})
-    client.set_terminated(run.info.run_id, "FINISHED")
-    client.set_registered_model_tag(name, RUN_TAG, run.info.run_id)
+    run = mlflow_client.create_run(experiment_id, run_name=f"ledger:{name}", tags={"fairgate.ledger_for": name})
+    mlflow_client.set_terminated(run.info.run_id, "FINISHED")
+    mlflow_client.set_registered_model_tag(name, RUN_TAG, run.info.run_id)
     return run.info.run_id
 
 
@@ -53,14 +53,14 @@ def read(name: str) -> list[dict[str, Any]]:
     from mlflow.exceptions import MlflowException
 
     try:
-        run_id = _ledger_run(name, create=False)
+        run_id = ledger_run(name, create=False)
     except MlflowException:
         return []
     if run_id is None:
         return []
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            local = _client().download_artifacts(run_id, LEDGER_FILE, tmp)
+            local = client().download_artifacts(run_id, LEDGER_FILE, tmp)
         except (MlflowException, OSError):
             return []
         return [json.loads(line) for line in Path(local).read_text().splitlines() if line.strip()]
@@ -74,10 +74,10 @@ def _write(name: str, run_id: str, entries: list[dict[str, Any]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / LEDGER_FILE
         path.write_text("".join(json.dumps(e, sort_keys=True) + "\n" for e in entries))
-        _client().log_artifact(run_id, str(path))
-    client = _client()
-    client.set_registered_model_tag(name, "ledger.entries", str(len(entries)))
-    client.set_registered_model_tag(name, "ledger.last", one_line(entries[-1]))
+        client().log_artifact(run_id, str(path))
+    mlflow_client = client()
+    mlflow_client.set_registered_model_tag(name, "ledger.entries", str(len(entries)))
+    mlflow_client.set_registered_model_tag(name, "ledger.last", one_line(entries[-1]))
 
 
 def one_line(entry: dict[str, Any]) -> str:
@@ -90,7 +90,7 @@ def one_line(entry: dict[str, Any]) -> str:
 
 def append(name: str, entry: dict[str, Any]) -> dict[str, Any]:
     """Append one entry (call under the promotion lock) and mirror it in the model's tags."""
-    run_id = _ledger_run(name, create=True)
+    run_id = ledger_run(name, create=True)
     entries = read(name)
     entry = {"time": now(), "seq": len(entries) + 1} | entry
     _write(name, run_id, [*entries, entry])
@@ -99,7 +99,7 @@ def append(name: str, entry: dict[str, Any]) -> dict[str, Any]:
 
 def settle(name: str, seq: int, action: str, **changes: Any) -> dict[str, Any]:
     """Turn intent ``seq`` into ``action`` (its completion, or ``aborted``), under the promotion lock."""
-    run_id = _ledger_run(name, create=True)
+    run_id = ledger_run(name, create=True)
     entries = read(name)
     intent = entries[seq - 1]
     entry = intent | {"action": action, "time": now(), "intended": intent["time"]} | changes

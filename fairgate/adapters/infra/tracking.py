@@ -128,6 +128,11 @@ def log_flat_metrics(metrics: dict[str, Any], prefix: str = "") -> None:
     _log_batch([(f"{prefix}{k}", v, 0) for k, v in metrics.items()])
 
 
+def log_metric_steps(rows: list[tuple[str, Any, int]]) -> None:
+    """Log ``(key, value, step)`` rows in one batched call; None values are skipped."""
+    _log_batch(rows)
+
+
 def log_history(history: list[dict[str, float]], keys: tuple[str, ...]) -> None:
     """Log per-epoch curves, every epoch and key in one batched call."""
     _log_batch([(key, record[key], int(record["epoch"])) for record in history for key in keys])

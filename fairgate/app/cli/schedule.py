@@ -62,6 +62,8 @@ def sweep(seeds: Annotated[str, typer.Option(help="seeds to train: 1,2,3 or a ra
 
 SCHEDULE_HELP = "run every N seconds instead of the params' schedule.cron (to try it out)"
 SCORE_HELP = "serve batch scoring of this file with the champion on the schedule, instead of the pipeline"
+MONITOR_HELP = ("judge each label file that lands in this folder once, on the schedule, as a look at the champion "
+                "(instead of the pipeline)")
 
 
 def _batch(score: Path | None) -> Path | None:
@@ -70,15 +72,30 @@ def _batch(score: Path | None) -> Path | None:
     return score.resolve() if score else None
 
 
+def _landing(monitor: Path | None, score: Path | None, key: str | None) -> Path | None:
+    if monitor is None:
+        return None
+    if score is not None:
+        raise fail(ValueError("--score and --monitor each serve one job; start one `fairgate serve` for each"), 2)
+    if not monitor.is_dir():
+        raise fail(ValueError(f"--monitor '{monitor}' is not a folder; pass the folder the label files land in"), 2)
+    if not key:
+        raise fail(ValueError("monitor.key is not set, so landed labels cannot be matched to scored rows; set it in "
+                              "params.yaml to the id column the scored batches and the labels share"), 2)
+    return monitor.resolve()
+
+
 @app.command()
 def serve(interval: Annotated[float | None, typer.Option(help=SCHEDULE_HELP)] = None,
           score: Annotated[Path | None, typer.Option(help=SCORE_HELP)] = None,
+          monitor: Annotated[Path | None, typer.Option(help=MONITOR_HELP)] = None,
           name: Annotated[str, typer.Option(help="deployment name")] = "scheduled",
           port: Annotated[int, typer.Option(help="port of the local Prefect server started "
                                                  "when PREFECT_API_URL is not set")] = 4200) -> None:
     """Serve the pipeline as a Prefect deployment on the params' schedule until stopped (Ctrl+C)."""
     root, params = project_and_params()
     batch = _batch(score)
+    landing = _landing(monitor, score, params.monitor.key)
     from fairgate.adapters.infra.prefect_api import prefect_api, quiet_env
     from fairgate.app import scheduling
 
@@ -86,9 +103,9 @@ def serve(interval: Annotated[float | None, typer.Option(help=SCHEDULE_HELP)] = 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that a local server we started stops too
     try:
         with prefect_api(root, port) as api:
-            console.print(f"Serving deployment '{scheduling.flow_name(batch)}/{name}' on {api}, "
+            console.print(f"Serving deployment '{scheduling.flow_name(batch, landing)}/{name}' on {api}, "
                           f"{scheduling.describe(params.schedule, interval)} (Ctrl+C to stop)")
-            scheduling.serve(root, params.schedule, interval, name, batch)
+            scheduling.serve(root, params.schedule, interval, name, batch, landing)
     except StageError as exc:
         raise fail(exc) from None
 
@@ -97,6 +114,7 @@ def serve(interval: Annotated[float | None, typer.Option(help=SCHEDULE_HELP)] = 
 def deploy(pool: Annotated[str, typer.Option(help="work pool (a process pool is created if missing)")] = "fairgate",
            interval: Annotated[float | None, typer.Option(help=SCHEDULE_HELP)] = None,
            score: Annotated[Path | None, typer.Option(help=SCORE_HELP)] = None,
+           monitor: Annotated[Path | None, typer.Option(help=MONITOR_HELP)] = None,
            name: Annotated[str, typer.Option(help="deployment name")] = "scheduled") -> None:
     """Register the pipeline as a deployment on the Prefect server at PREFECT_API_URL, for a work pool."""
     root, params = project_and_params()
@@ -106,6 +124,8 @@ def deploy(pool: Annotated[str, typer.Option(help="work pool (a process pool is 
     from fairgate.app import scheduling
 
     batch = _batch(score)
-    deployment_id = scheduling.deploy(root, params.schedule, interval, name, pool, batch)
-    console.print(f"Deployment '{scheduling.flow_name(batch)}/{name}' ({deployment_id}) registered for work pool '{pool}', "
+    landing = _landing(monitor, score, params.monitor.key)
+    deployment_id = scheduling.deploy(root, params.schedule, interval, name, pool, batch, landing)
+    console.print(f"Deployment '{scheduling.flow_name(batch, landing)}/{name}' ({deployment_id}) registered for "
+                  f"work pool '{pool}', "
                   f"{scheduling.describe(params.schedule, interval)}.\nStart a worker: prefect worker start --pool {pool}")
