@@ -64,10 +64,40 @@ def serve(root: Path, cfg: ScheduleConfig, interval_s: float | None, name: str, 
     """Block, serving the deployment ``name`` and running each scheduled flow run in a subprocess."""
     chosen = _flow(score_input, landing)
     _, parameters, description = _what(root, score_input, landing)
+    crash_orphaned_runs(f"{flow_name(score_input, landing)}/{name}")
     os.chdir(root)  # the runner resolves the entrypoint from here
     chosen.serve(name=name, schedules=schedules(cfg, interval_s), parameters=parameters,
                  description=f"{description} (fairgate serve)", print_starting_message=False,
                  tags=["fairgate"], global_limit=ONE_AT_A_TIME)
+
+
+def crash_orphaned_runs(deployment: str) -> int:
+    """Mark crashed the runs of ``deployment`` that a stopped `fairgate serve` left pending or running, and return
+    how many. Each holds the deployment's one slot (``ONE_AT_A_TIME``) until its lease runs out, minutes later,
+    so a restarted serve would otherwise wait for runs nothing will finish. One serve per deployment name."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.exceptions import ObjectNotFound
+    from prefect.states import Crashed
+
+    with get_client(sync_client=True) as client:
+        try:
+            found = client.read_deployment_by_name(deployment)
+        except ObjectNotFound:
+            return 0
+        unfinished = FlowRunFilterStateType(any_=[StateType.PENDING, StateType.RUNNING])
+        runs = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[found.id])),
+                                     flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=unfinished)))
+        for run in runs:
+            client.set_flow_run_state(run.id, Crashed(message="the `fairgate serve` that ran it stopped"), force=True)
+    return len(runs)
 
 
 def ensure_process_pool(pool: str) -> bool:

@@ -212,6 +212,11 @@ def test_monitor_says_ok_on_a_clean_labelled_batch(project, tmp_path, score_here
     assert gap["at_gate"]["interval"] is not None, "the champion's gate evidence is set beside production's"
     assert (project.root / "reports/monitor/report.md").read_text().startswith("# Fairness monitoring: OK")
     assert _mode(project.root / "reports/monitor/report.json") == 0o666 & ~umask(), "the report honours the umask"
+    assert (project.root / "reports/monitor/timeline.png").stat().st_size > 10_000
+
+    again = _monitor(project, None, labels, check=False)  # the same labels again would count their rows twice
+    assert again.returncode == 1 and "'clean-labels.csv' was already judged as look 1" in again.stderr, again.stderr
+    assert "Traceback" not in again.stderr and _report(project)["record"]["looks"] == 1
 
 
 def test_monitor_on_a_small_labelled_batch_is_insufficient_evidence_and_does_nothing(project, tmp_path, score_here):
@@ -252,14 +257,21 @@ def test_a_breach_with_on_breach_rollback_moves_the_champion_back_and_only_an_ov
     after = project.champion()
     assert after != before, "the new candidate was promoted"
     _set(project, "on_breach: alert", "on_breach: rollback")
-    predictions, labels = _skewed_batch(score_here, tmp_path)
+    batch, fair = write_batch(production_rows(2000, seed=3), tmp_path, "fair")
+    score_here(batch, tmp_path / "fair.parquet")
+    assert _monitor(project, tmp_path / "fair.parquet", fair).returncode == 0 and project.champion() == after
+    predictions, labels = _skewed_batch(score_here, tmp_path)  # the second look: a planted shift
     done = _monitor(project, predictions, labels, check=False)
     assert done.returncode == 4, done.stdout + done.stderr
     assert project.champion() == before
-    assert f"rolled back from version {after} to version {before}" in _report(project)["action"]
+    report = _report(project)
+    assert f"rolled back from version {after} to version {before}" in report["action"]
+    assert report["record"]["first_breach"]["look"] == 2 and report["record"]["rows"] == 6000
     history = " ".join(project.fairgate("history").stdout.split())
     assert f"rolled_back version {before} (champion {after} -> {before})" in history
-    assert "monitor: breach on 4000 labelled production rows: demographic_parity_difference[sex]" in history
+    assert ("monitor: breach after 2 looks (6000 labelled production rows, anytime-valid at alpha 0.05): "
+            "demographic_parity_difference[sex] lower bound") in history
+    assert "> ceiling 0.3 over looks 2-2" in history, "the restart at the shifted look shows it"
 
     refused = project.fairgate("rollback", "--reason", "test", check=False)
     assert refused.returncode == 1 and f"version {after} (removed by monitoring" in refused.stderr, refused.stderr
