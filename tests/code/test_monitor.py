@@ -4,8 +4,8 @@ needs the whole interval past the rule)."""
 import numpy as np
 import pandas as pd
 
-from fairgate.core.config import GateConfig
 from fairgate.core import monitoring_record as records
+from fairgate.core.config import GateConfig
 from fairgate.core.monitor import BREACH, INSUFFICIENT, OK, breach_reason, cumulative_report, judge_production, markdown
 
 GATE = GateConfig(min_accuracy=0.78, max_demographic_parity_difference=0.1, max_equalized_odds_difference=0.1,

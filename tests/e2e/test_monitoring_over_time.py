@@ -78,7 +78,8 @@ def test_label_files_landing_in_a_folder_are_judged_in_order_once_and_a_restart_
         except AssertionError:
             body = {"deployments": {"name": {"any_": [NAME]}}}
             runs = prefect_post(api, "flow_runs/filter", body)
-            print("the deployment's flow runs:", [(r["name"], r["state_type"], r["state_name"], r["expected_start_time"]) for r in runs])
+            states = [(r["name"], r["state_type"], r["state_name"], r["expected_start_time"]) for r in runs]
+            print("the deployment's flow runs:", states)
             raise
     finally:
         stop_group(serve)
