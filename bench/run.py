@@ -328,9 +328,10 @@ def main() -> None:
 
 def keys_kept() -> dict:
     """The keys other benches wrote into results.json: `make bench GPU=1` the `gpu_*` keys, often on another
-    machine, and `make bench-statistics` the `statistics` study; a run of this one must not erase them."""
+    machine, and `make bench-statistics` and `make bench-monitoring` their studies; a run of this one must not erase
+    them."""
     earlier = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    return {key: value for key, value in earlier.items() if key.startswith("gpu_") or key == "statistics"}
+    return {key: value for key, value in earlier.items() if key.startswith("gpu_") or key in ("statistics", "monitoring")}
 
 
 def summarise(results: dict) -> dict:
