@@ -24,13 +24,15 @@ def timeline_figure(record: dict[str, Any], limits: dict[str, float]) -> Any:
         ax.plot(numbers, [t["estimate"] for t in trail], marker=".", label="all looks")
         ax.plot(numbers, [look.get("own", {}).get(name) for look in looks], linestyle="none", marker="x",
                 color="grey", label="this look alone")
+        ax.plot(numbers, [(t.get("window") or {}).get("bound") for t in trail], linestyle=":", color="black",
+                label="deciding bound (best restart)")
         ax.axhline(limits[name], color="red", linestyle="--", linewidth=1,
                    label="floor" if name == "accuracy" else "ceiling")
         if breach:
             ax.axvline(breach, color="red", linewidth=1)
         ax.set_ylabel(name.replace("_difference", "").replace("_", " "), fontsize=8)
-        ax.set_ylim(0, 1.0 if name == "accuracy" else max(0.3, limits[name] * 2.5))
-    axes[0, 0].legend(fontsize=7, ncol=4, loc="upper left")
+        ax.set_ylim((max(0.0, limits[name] - 0.2), 1.0) if name == "accuracy" else (0.0, max(0.3, limits[name] * 2.5)))
+    axes[0, 0].legend(fontsize=7, ncol=3, loc="lower left")
     axes[-1, 0].set_xlabel("look")
     fig.suptitle(f"Monitoring {record['model']} version {record['version']}"
                  + (f": breach shown at look {breach}" if breach else ""), fontsize=10)
