@@ -14,7 +14,6 @@ Each is judged by the anytime-valid record (``cumulative``) and by today's rule 
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.study_files import write_study
 from fairgate.core import cumulative, gaps
 from fairgate.core.config import GateConfig, SyntheticConfig
 from fairgate.core.gate import CEILINGS
@@ -203,12 +203,7 @@ def markdown(found: dict[str, Any]) -> str:
 
 
 def write(found: dict[str, Any]) -> None:
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    RESULTS.write_text(json.dumps(results | {"monitoring": found}, indent=2) + "\n")
-    text = DOC.read_text()
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        DOC.write_text(head + START + "\n" + markdown(found) + "\n" + END + rest.split(END, 1)[1])
+    write_study("monitoring", found, markdown(found), RESULTS, DOC, (START, END))
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.study_files import write_study
 from fairgate.core import gaps
 from fairgate.core.bootstrap import percentile_interval
 
@@ -193,13 +194,7 @@ def markdown(found: dict[str, Any]) -> str:
 
 
 def write(found: dict[str, Any]) -> None:
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    RESULTS.write_text(json.dumps(results | {"statistics": found}, indent=2) + "\n")
-    if DOC.exists():
-        text = DOC.read_text()
-        if START in text and END in text:
-            head, rest = text.split(START, 1)
-            DOC.write_text(head + START + "\n" + markdown(found) + "\n" + END + rest.split(END, 1)[1])
+    write_study("statistics", found, markdown(found), RESULTS, DOC, (START, END))
 
 
 def main() -> None:

@@ -76,7 +76,13 @@ def wilson(rates: Rates, z: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def contrast_bounds(rates: Rates, z: float) -> tuple[np.ndarray, np.ndarray]:
     """(low, high) of ``r_i - r_j`` for every ordered pair, shape (..., groups, groups), by Newcombe's hybrid
     score method; the diagonal is NaN. A pair with an empty group gets the box bound from the Wilson limits."""
-    p, low, high = wilson(rates, z)
+    return hybrid_contrasts(*wilson(rates, z))
+
+
+def hybrid_contrasts(p: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) of ``r_i - r_j`` for every ordered pair from each group's estimate and bounds (the last axis):
+    the distances from each estimate to its bound add in quadrature; the diagonal is NaN, and a pair with an
+    unseen group (NaN estimate) gets the box bound."""
     pi, pj = p[..., :, None], p[..., None, :]
     li, lj, hi, hj = low[..., :, None], low[..., None, :], high[..., :, None], high[..., None, :]
     with np.errstate(invalid="ignore"):

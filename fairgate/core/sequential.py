@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import betaln
 
+from fairgate.core import gaps
+
 PRIOR = (0.5, 0.5)  # Jeffreys' Beta prior on the rate: the mixture that favours no rate
 BISECTIONS = 44  # halvings of [0, 1]: bounds to 1e-13
 BEYOND_HORIZON = 0.25  # the share of alpha kept for restarts after the planned horizon
@@ -77,19 +79,8 @@ def _root(excess, left: np.ndarray, right: np.ndarray, rising: bool) -> np.ndarr
 
 
 def contrast_bounds(seq: Sequence) -> tuple[np.ndarray, np.ndarray]:
-    """(low, high) of ``r_i - r_j`` for every ordered pair of groups (the last axis), by the hybrid combination;
-    the diagonal is NaN, and a pair with an unseen group gets the box bound."""
-    p, low, high = seq.estimate, seq.low, seq.high
-    pi, pj = p[..., :, None], p[..., None, :]
-    li, lj, hi, hj = low[..., :, None], low[..., None, :], high[..., :, None], high[..., None, :]
-    with np.errstate(invalid="ignore"):
-        d = pi - pj
-        lower = d - np.sqrt((pi - li) ** 2 + (hj - pj) ** 2)
-        upper = d + np.sqrt((hi - pi) ** 2 + (pj - lj) ** 2)
-    unknown = np.isnan(d)
-    lower, upper = np.where(unknown, li - hj, lower), np.where(unknown, hi - lj, upper)
-    eye = np.eye(p.shape[-1], dtype=bool)
-    return np.where(eye, np.nan, lower), np.where(eye, np.nan, upper)
+    """(low, high) of ``r_i - r_j`` for every ordered pair of groups (the last axis), by the hybrid combination."""
+    return gaps.hybrid_contrasts(seq.estimate, seq.low, seq.high)
 
 
 def start_weights(looks: int, horizon: int) -> np.ndarray:
