@@ -98,8 +98,6 @@ def joined_rows(params: Params, root: Path, labels: Path, predictions: Path | li
     return joined
 
 
-
-
 def gate_evidence(name: str, version: str) -> dict[str, Any] | None:
     """The checks the gate recorded when ``version`` was promoted, by name (from the ledger)."""
     promoted = [e for e in ledger.read(name) if e.get("version") == version and e.get("verdict") == "pass"]
