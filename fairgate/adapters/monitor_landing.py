@@ -40,17 +40,19 @@ def judge_new_files(root: Path, params: Params, folder: Path) -> list[dict[str, 
     """Judge each label file not judged before against the champion's scored rows; a file that cannot be judged
     yet (no scored row of the champion matches it, or a fault in it) is named in the log and tried next time."""
     name, alias = params.promote.model_name, params.promote.alias
+    judged = set(monitoring_store.judged_files(name))
     reports = []
     for path in landed(folder):
-        champion = registry.champion_version(name, alias)
+        digest = digest_of(path)
+        if digest in judged:  # judged before, or a copy of a file judged in this run
+            continue
+        champion = registry.champion_version(name, alias)  # a breach's rollback may have moved it
         if champion is None:
             log.warning("monitor: model '%s' has no '%s'; the label files wait", name, alias)
             break
-        earlier = monitoring_store.judged_files(name).get(digest_of(path))
-        if earlier:
-            continue
         try:
             reports.append(run_monitor(root, params, path, scored_batches(root), version=champion))
+            judged.add(digest)
         except StageError as exc:
             log.warning("monitor: '%s' not judged: %s (%s)", path.name, exc.problem, exc.fix)
     if not reports:
