@@ -96,8 +96,8 @@ def markdown(report: dict[str, Any]) -> str:
              f"{who}, look {look['number']}: {report['rows']} labelled production rows in `{look['file']}` "
              f"(labels joined on `{report['key']}`), {record['rows']} since its first look.", "",
              f"The verdict is cumulative: it weighs every look since this version became champion, with intervals "
-             f"that hold at every look at once, so the chance of a false breach over all looks and checks stays "
-             f"below {record['alpha']:.0%}. This look alone says {look['verdict'].upper()}.", "",
+             f"that hold at every look at once, so the chance of a false breach over all looks and checks is at "
+             f"most {record['alpha']:.0%}. This look alone says {look['verdict'].upper()}.", "",
              "| check | this look | all looks | anytime-valid interval | at the gate | rule | status |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for check in report["checks"]:
