@@ -56,4 +56,7 @@ def stage_run(ctx: StageContext, stage: str, run_id: str | None = None) -> Abstr
 
     with spent("tracking"):
         chosen = run_id or ctx.pipeline_run_id()
-    return open_run(ctx.root, ctx.params.tracking.experiment, chosen, ctx.run_tags(stage))
+    tags = ctx.run_tags(stage)
+    if run_id is not None:  # the training run, reopened: it keeps the flow run that made it, not a later no-op one's
+        tags.pop("prefect.flow_run_id", None)
+    return open_run(ctx.root, ctx.params.tracking.experiment, chosen, tags)
