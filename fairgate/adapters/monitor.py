@@ -155,7 +155,7 @@ def run_monitor(root: Path, params: Params, labels: Path, predictions: Path | li
         report["action"] = _act(root, params, report)
         files.write_json(root / REPORT, report)
         files.write_text(root / REPORT_MD, core.markdown(report))
-        monitor_run.save_timeline(root / TIMELINE, record, params.gate)
+        monitor_run.save_timeline(root / TIMELINE, record)
         record["run_id"] = monitor_run.log_look(root, params, record, report, [root / REPORT, root / REPORT_MD,
                                                                                 root / TIMELINE])
         monitoring_store.write_record(name, record)

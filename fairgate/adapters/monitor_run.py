@@ -7,20 +7,12 @@ from typing import Any
 
 from fairgate.adapters.infra import files, run_pages, tracking
 from fairgate.core import monitor as core
-from fairgate.core.config import GateConfig, Params
-from fairgate.core.gate import CEILINGS
+from fairgate.core.config import Params
 from fairgate.core.monitor_figures import timeline_figure
 
 
-def limits(gate: GateConfig, names: list[str]) -> dict[str, float]:
-    """Each check's floor or ceiling, by check name."""
-    ceilings = {metric: getattr(gate, key) for metric, key in CEILINGS.items()}
-    return {name: gate.min_accuracy if name == "accuracy" else ceilings[name.split("[")[0]] for name in names}
-
-
-def save_timeline(path: Path, record: dict[str, Any], gate: GateConfig) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure = timeline_figure(record, limits(gate, list(record["looks"][-1]["cumulative"])))
+def save_timeline(path: Path, record: dict[str, Any]) -> None:
+    figure = timeline_figure(record)
     files.write_atomic(path, lambda tmp: files.save_figure(figure, tmp))
 
 

@@ -5,6 +5,7 @@ Both import Prefect, so call them only after PREFECT_API_URL is settled (see inf
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 from typing import Any
@@ -49,22 +50,18 @@ def _what(root: Path, score_input: Path | None, landing: Path | None) -> tuple[s
     return ENTRYPOINT, {"root": str(root)}, "fairgate pipeline on a schedule"
 
 
-def _flow(score_input: Path | None, landing: Path | None) -> Any:
-    if score_input is not None:
-        from flows.production import score as chosen
-    elif landing is not None:
-        from flows.production import monitor_landing as chosen
-    else:
-        from flows.scheduled import scheduled as chosen
-    return chosen
+def _flow(entrypoint: str) -> Any:
+    """The flow an entrypoint (``flows/file.py:name``) names, imported."""
+    module, name = entrypoint.split(":")
+    return getattr(importlib.import_module(module.removesuffix(".py").replace("/", ".")), name)
 
 
 def serve(root: Path, cfg: ScheduleConfig, interval_s: float | None, name: str, score_input: Path | None = None,
           landing: Path | None = None) -> None:
     """Block, serving the deployment ``name`` and running each scheduled flow run in a subprocess."""
-    chosen = _flow(score_input, landing)
-    _, parameters, description = _what(root, score_input, landing)
-    crash_orphaned_runs(f"{flow_name(score_input, landing)}/{name}")
+    entrypoint, parameters, description = _what(root, score_input, landing)
+    chosen = _flow(entrypoint)
+    crash_orphaned_runs(f"{chosen.name}/{name}")
     os.chdir(root)  # the runner resolves the entrypoint from here
     chosen.serve(name=name, schedules=schedules(cfg, interval_s), parameters=parameters,
                  description=f"{description} (fairgate serve)", print_starting_message=False,

@@ -20,7 +20,8 @@ import numpy as np
 
 from fairgate.core import gaps, sequential
 from fairgate.core.config import GateConfig
-from fairgate.core.gate import CEILINGS, small_detail
+from fairgate.core.gate import CEILINGS, small_detail, small_groups
+from fairgate.core.gate_statistics import evidence_counts
 
 OK, BREACH, INSUFFICIENT = "ok", "breach", "insufficient_evidence"
 ACCURACY = "accuracy"
@@ -96,7 +97,8 @@ def judge_record(record: dict[str, Any], gate: GateConfig) -> list[dict[str, Any
         for metric, key in CEILINGS.items():
             ceiling = getattr(gate, key)
             found = judge_gap(per_look, metric, ceiling, alpha, horizon, checks)
-            small = _small(per_look.sum(axis=0), record["groups"][attribute], metric, gate)
+            evidence = {"evidence": {attribute: evidence_counts(per_look.sum(axis=0), record["groups"][attribute])}}
+            small = small_groups(evidence, attribute, metric, gate)
             judged.append(_entry(f"{metric}[{attribute}]", f"lower bound <= ceiling {ceiling}", found, ceiling,
                                  small_detail(small, gate) if small else ""))
     return judged
@@ -113,18 +115,7 @@ def _entry(name: str, rule: str, found: WindowJudgement, limit: float, small: st
             "window": {"from_look": int(found.start), "bound": value(found.bound)}}
 
 
-def _small(counts: np.ndarray, names: list[str], metric: str, gate: GateConfig) -> dict[str, dict[str, int]]:
-    kinds = {"selection": ("rows", counts.sum(axis=(-1, -2))), "tpr": ("positives", counts[:, 1].sum(axis=-1)),
-             "fpr": ("negatives", counts[:, 0].sum(axis=-1))}
-    small: dict[str, dict[str, int]] = {}
-    for rate in gaps.COMPONENTS[metric]:
-        kind, trials = kinds[rate]
-        found = {g: int(n) for g, n in zip(names, trials, strict=True) if n < gate.min_group_size}
-        if found:
-            small[kind] = found
-    return small
-
-
 def verdict(checks: list[dict[str, Any]]) -> str:
+    """A look's or a record's verdict from its checks' statuses: any breach, else any insufficient, else ok."""
     statuses = {c["status"] for c in checks}
     return BREACH if BREACH in statuses else INSUFFICIENT if INSUFFICIENT in statuses else OK

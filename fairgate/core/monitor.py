@@ -20,10 +20,9 @@ import pandas as pd
 
 from fairgate.core import monitoring_record as records
 from fairgate.core.config import GateConfig
+from fairgate.core.cumulative import BREACH, INSUFFICIENT, OK, verdict
 from fairgate.core.gate import CEILINGS, small_detail, small_groups
 from fairgate.core.gate_statistics import gate_statistics
-
-OK, BREACH, INSUFFICIENT = "ok", "breach", "insufficient_evidence"
 
 
 def judge_production(y: np.ndarray, predicted: np.ndarray, sensitive: pd.DataFrame, gate: GateConfig,
@@ -47,9 +46,7 @@ def judge_production(y: np.ndarray, predicted: np.ndarray, sensitive: pd.DataFra
                            "detail": small_detail(small, gate) if small and not above else ""})
     for check in checks:
         check["at_gate"] = (at_gate or {}).get(check["name"])
-    statuses = {c["status"] for c in checks}
-    verdict = BREACH if BREACH in statuses else INSUFFICIENT if INSUFFICIENT in statuses else OK
-    return {"verdict": verdict, "rows": int(len(y)), "checks": checks, "statistics": stats}
+    return {"verdict": verdict(checks), "rows": int(len(y)), "checks": checks, "statistics": stats}
 
 
 def cumulative_report(record: dict[str, Any], checks: list[dict[str, Any]], own: dict[str, Any]) -> dict[str, Any]:

@@ -57,7 +57,8 @@ def add_look(record: dict[str, Any], cells: dict[str, Any], file: str, digest: s
             "own": {c["name"]: c["interval"]["estimate"] for c in own["checks"]}} | cells
     updated = record | {"looks": [*record["looks"], look]}
     checks = cumulative.judge_record(updated, gate)
-    look["cumulative"] = {c["name"]: c["interval"] | {"status": c["status"], "window": c["window"]} for c in checks}
+    look["cumulative"] = {c["name"]: c["interval"] | {"status": c["status"], "window": c["window"], "limit": c["limit"]}
+                          for c in checks}
     breached = [c["name"] for c in checks if c["status"] == cumulative.BREACH]
     if breached and updated["first_breach"] is None:
         updated["first_breach"] = {"look": number, "checks": breached}
