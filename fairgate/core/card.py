@@ -9,13 +9,15 @@ from fairgate.core.train_config import TrainConfig
 
 
 def build_card(decision: dict[str, Any], report: dict[str, Any], validation: dict[str, Any] | None,
-               lineage: dict[str, str], params: Params, mitigation: dict[str, Any] | None = None) -> dict[str, Any]:
+               lineage: dict[str, str], params: Params, mitigation: dict[str, Any] | None = None,
+               tuning: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything a reviewer needs to trust (or challenge) one gate decision: with the bias found in the data
     (from validate) and, once mitigate has run, what it tried, the frontier and what it chose."""
     stats = decision.get("statistics", {})
     return {
         "model": params.promote.model_name,
         "trained": trained_model(params.train),
+        "tuning": tuning,
         "verdict": decision["verdict"],
         "reasons": decision["reasons"],
         "champion_version": decision.get("champion_version"),
@@ -72,6 +74,7 @@ def card_markdown(card: dict[str, Any]) -> str:
     if trained:
         settings = ", ".join(f"{k}={v}" for k, v in trained["params"].items()) or "its defaults"
         lines.append(f"\nModel: `{trained['class']}` ({trained['framework']}) with {settings}")
+    lines += _tuning_lines(card.get("tuning"))
     if card["reasons"]:
         lines += ["", "## Reasons", "", *[f"- {r}" for r in card["reasons"]]]
     data = card["data"]
@@ -140,6 +143,24 @@ def _explanation_lines(explained: dict[str, Any] | None) -> list[str]:
                      f"`{feature}` is not a feature: the gap comes from the other columns.")
         if split["proxies_in_top"]:
             lines.append(f"Proxies of `{feature}` among the top columns: {', '.join(split['proxies_in_top'])}.")
+    return lines
+
+
+def _tuning_lines(tuning: dict[str, Any] | None) -> list[str]:
+    if not tuning:
+        return []
+    chosen, metric = tuning["chosen"], tuning["primary_metric"]
+    rule = (f"the most accurate trial on the front whose validation gaps sit {tuning['margin']} below their ceilings"
+            if chosen["cleared"] else f"no trial on the front cleared the ceilings by {tuning['margin']}, so the "
+            "fairest one on it")
+    lines = ["", "## Tuning (chosen on validation rows; the gate's test rows were not used to choose)", "",
+             f"{tuning['trials']} trials (study `{tuning['study']}`, seed {tuning['seed']}); chosen: trial "
+             f"{chosen['number']} ({chosen['family']}), {rule}.", "",
+             f"| trial | family | {metric} | largest gap | |", "| --- | --- | --- | --- | --- |"]
+    for point in sorted(tuning["front"], key=lambda p: p["largest_gap"]):
+        mark = "**chosen**" if point["number"] == chosen["number"] else "front"
+        lines.append(f"| {point['number']} | {point['family']} | {point['primary']:.4f} | "
+                     f"{point['largest_gap']:.4f} | {mark} |")
     return lines
 
 

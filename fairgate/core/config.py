@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from fairgate.core.explain_config import ExplainConfig
 from fairgate.core.monitor_config import MonitorConfig
 from fairgate.core.train_config import TrainConfig, tree_model
+from fairgate.core.tune_config import TuneConfig
 
 
 class ConfigError(ValueError):
@@ -219,6 +220,7 @@ class Params(_Strict):
     data: DataConfig = DataConfig()
     validate_: ValidateConfig = Field(ValidateConfig(), alias="validate")
     preprocess: PreprocessConfig = PreprocessConfig()
+    tune: TuneConfig = TuneConfig()
     train: TrainConfig = TrainConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
     gate: GateConfig = GateConfig()

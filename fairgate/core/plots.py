@@ -116,3 +116,24 @@ def gap_split_figure(feature: str, split: dict[str, Any]) -> Any:
            title=f"{feature}: {high} vs {low}, the gap split by column")
     fig.tight_layout()
     return fig
+
+
+def tune_front_figure(points: list[dict[str, Any]], front: list[int], chosen: int, primary_metric: str,
+                      limit: float) -> Any:
+    """Every trial's validation primary metric against its largest gap, by family, the Pareto front joined, the
+    chosen trial starred, and the largest gap the selection accepts (the smallest ceiling less the margin)."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for family in sorted({p["family"] for p in points}):
+        mine = [p for p in points if p["family"] == family]
+        ax.scatter([p["largest_gap"] for p in mine], [p["primary"] for p in mine], s=22, alpha=0.7, label=family)
+    edge = sorted((points[i] for i in front), key=lambda p: p["largest_gap"])
+    ax.plot([p["largest_gap"] for p in edge], [p["primary"] for p in edge], "k--", lw=1, label="Pareto front")
+    ax.scatter([points[chosen]["largest_gap"]], [points[chosen]["primary"]], marker="*", s=260, c="gold",
+               edgecolors="k", zorder=3, label=f"chosen: trial {points[chosen]['number']}")
+    ax.axvline(limit, color="firebrick", lw=1, ls=":", label="ceiling less tune.margin")
+    ax.set(xlabel="largest fairness gap (validation rows)", ylabel=f"{primary_metric} (validation rows)",
+           title=f"Tuning: {len(points)} trials, {len(front)} on the front")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig

@@ -24,6 +24,7 @@ PIPELINE = (
     # Flow-only steps read the model registry, which DVC cannot hash: only the flow runs them, every time.
     Step("drift", dvc=False, always=True),  # stops the flow before training above drift.fail_above
     Step("preprocess"),
+    Step("tune"),  # with tune.trials: 0 (the default) it only records that train uses the train section as written
     Step("train"),
     Step("evaluate"),
     Step("gate"),

@@ -13,6 +13,7 @@ from fairgate.adapters.model_files import load_bundle
 from fairgate.adapters.stages import paths
 from fairgate.adapters.stages.context import StageContext
 from fairgate.adapters.stages.inputs import load_test
+from fairgate.adapters.stages.tuned import card_summary
 from fairgate.core.bundle import ModelBundle
 from fairgate.core.card import build_card, card_markdown
 from fairgate.core.contract import CHANGED_CONTRACT_FIX, column_change
@@ -87,7 +88,8 @@ def candidate_probabilities(ctx: StageContext, stage: str) -> np.ndarray:
 def write_decision(ctx: StageContext, decision: dict[str, Any]) -> dict[str, Any]:
     """Write the decision and the promotion card (JSON first, then Markdown) and return the card."""
     card = build_card(decision, files.read_json(ctx.path(paths.EVAL_REPORT)), _validation(ctx),
-                      lineage_tags(ctx.root), ctx.params)
+                      lineage_tags(ctx.root), ctx.params,
+                      tuning=card_summary(ctx))
     files.write_json(ctx.path(paths.DECISION), decision)
     files.write_json(ctx.path(paths.CARD), card)
     files.write_text(ctx.path(paths.CARD_MD), card_markdown(card))
@@ -109,7 +111,8 @@ def write_final(ctx: StageContext, judged: dict[str, dict[str, Any]], chosen: st
         "uses_sensitive_at_prediction": selected["knobs"].get("method") == "threshold",
         "explanation": explain_infeasible(_diagnosis(ctx), context.get("features", []), ctx.params.gate.model_dump(),
                                           closest) if len(judged) > 1 and not passed else None}
-    card = build_card(decision, decision["report"], _validation(ctx), lineage_tags(ctx.root), ctx.params, mitigation)
+    card = build_card(decision, decision["report"], _validation(ctx), lineage_tags(ctx.root), ctx.params, mitigation,
+                      card_summary(ctx))
     selection = {"candidate": chosen, "passed": passed, "run_id": selected["run_id"],
                  "model_uri": selected["model_uri"], "bundle": selected["bundle"], "knobs": selected["knobs"],
                  "decision": decision, "accuracy_given_up": context.get("accuracy_given_up") if passed else None,
@@ -138,7 +141,7 @@ def rejudge_selection(ctx: StageContext, selection: dict[str, Any], champion: st
         decision = judge(ctx, load_bundle(ctx.path(selection["bundle"])), champion)
     card = files.read_json(ctx.path(paths.FINAL_CARD))
     card = build_card(decision, decision["report"], _validation(ctx), lineage_tags(ctx.root), ctx.params,
-                      card.get("mitigation"))
+                      card.get("mitigation"), card.get("tuning"))
     files.write_json(ctx.path(paths.FINAL_CARD), card)
     files.write_text(ctx.path(paths.FINAL_CARD_MD), card_markdown(card))
     files.write_json(ctx.path(paths.SELECTION), selection | {"decision": decision, "passed": decision["verdict"] == "pass"})

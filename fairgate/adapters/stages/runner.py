@@ -27,8 +27,16 @@ class StageOutcome:
 
 
 def run_stage(ctx: StageContext, stage: str) -> Any:
-    """Run one stage adapter in this process; any failure comes out as a StageError naming the stage."""
+    """Run one stage adapter in this process; any failure comes out as a StageError naming the stage.
+
+    From train on, the stage sees the ``train`` section with the tuned trial's params (``tuned``). The context is
+    swapped in place, not copied, so that the pipeline run a stage opens stays the flow's.
+    """
+    from fairgate.adapters.stages.tuned import stage_params
+
+    written = ctx.params
     try:
+        ctx.params = stage_params(ctx, stage)
         return importlib.import_module(f"fairgate.adapters.stages.{stage}").run(ctx)
     except StageError as exc:
         _record_failure(ctx, exc)
@@ -38,6 +46,8 @@ def run_stage(ctx: StageContext, stage: str) -> Any:
         error = StageError(stage, f"{type(exc).__name__}: {exc}", "run again with --verbose for the traceback")
         _record_failure(ctx, error)
         raise error from exc
+    finally:
+        ctx.params = written
 
 
 def _record_failure(ctx: StageContext, error: StageError) -> None:

@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 
-from fairgate.app.cli import run, init, registry, production, schedule, services  # noqa: F401  (registers the commands)
+from fairgate.app.cli import run, tune, init, registry, production, schedule, services  # noqa: F401  (registers the commands)
 from fairgate.app.cli.common import app
 
 __all__ = ["app", "main"]

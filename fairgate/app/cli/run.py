@@ -40,11 +40,15 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the whole pipeline as a Prefect flow; stages DVC sees as up to date are skipped."""
+    run_pipeline_command(params, list(set_ or []), verbose, INTERRUPTED)
+
+
+def run_pipeline_command(params: Path | None, overrides: list[str], verbose: bool, interrupted: str) -> Path:
+    """What `fairgate run` (and `fairgate tune`, with its overrides) does; returns the project root."""
     from fairgate.adapters.infra.locks import WorkspaceBusy
 
     setup_logging(verbose)
     root = project_root()
-    overrides = list(set_ or [])
     _run_warm_if_served(root, params, overrides, verbose)
     checked = load_or_exit(params or root / PARAMS, overrides)
     try:
@@ -61,9 +65,10 @@ def run(
     except WorkspaceBusy as exc:
         raise fail(exc, 3) from None
     except KeyboardInterrupt:
-        err.print(INTERRUPTED)
+        err.print(interrupted)
         raise typer.Exit(130) from None
     _print_outcome(root, spent)
+    return root
 
 
 def _run_warm_if_served(root: Path, params: Path | None, overrides: list[str], verbose: bool) -> None:
