@@ -138,17 +138,18 @@ def run_trials(open_: Callable[[int], Any], cfg: TuneConfig, base: TrainConfig, 
                ) -> Any:
     """Run trials until the study holds ``cfg.trials`` complete ones, ``cfg.batch`` at a time; return the study.
 
-    Each batch's sampler is seeded with the seed plus the trials already asked, and a batch is asked whole before
-    any of it is told, so what is asked does not depend on which worker finishes first.
+    Each batch's sampler is seeded with the seed plus the trials complete, and a batch is asked whole before any
+    of it is told, so what is asked does not depend on which worker finishes first. A stopped batch's unfinished
+    trials are queued again and finish that batch first, so a resumed study asks what an unstopped one would.
     """
     space = cfg.dimensions()
     study = open_(cfg.seed)
     if requeued := recover(study):
         log.info("tune: %d trial(s) a stopped tune left running will run again", requeued)
     while (done := len(complete(study))) < cfg.trials:
-        study = open_(cfg.seed + len(study.get_trials(deepcopy=False)))
+        study = open_(cfg.seed + done)
         jobs = []
-        for _ in range(min(cfg.batch, cfg.trials - done)):
+        for _ in range(min(cfg.batch - done % cfg.batch, cfg.trials - done)):
             trial = study.ask()
             family, values = suggest(trial, space)
             jobs.append((trial, family, values, tuned_train(base, train_overrides(base, family, values))))
@@ -161,8 +162,8 @@ def run_trials(open_: Callable[[int], Any], cfg: TuneConfig, base: TrainConfig, 
                                  "(finished trials are kept)")
             trial.set_user_attr("values", values)
             trial.set_user_attr("gaps", result["gaps"])
+            on_done(trial, family, values, result)  # logged first: a stop between the two reruns the trial, not hides it
             study.tell(trial, [result["primary"], result["largest_gap"]])
-            on_done(trial, family, values, result)
     return study
 
 

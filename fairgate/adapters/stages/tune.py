@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from fairgate.adapters.infra import figures, files, tracking
 from fairgate.adapters.stages import paths
@@ -36,9 +37,9 @@ def check_space(ctx: StageContext) -> None:
             values = {d.name: d.choices[0] if d.choices is not None else getattr(d, end) for d in dims}
             try:
                 tuned_train(base, train_overrides(base, family, values))
-            except ValueError as exc:  # pydantic's ValidationError is one
-                problem = str(exc).split("\n", 1)[-1].strip().replace("train.estimator_params.",
-                                                                      f"tune.space.{family}.")
+            except ValidationError as exc:
+                problem = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()).replace(
+                    "train.estimator_params.", f"tune.space.{family}.")
                 raise StageError("tune", f"tune.space.{family} cannot be fitted with {values}: {problem}",
                                  f"fix the names or ranges under tune.space.{family} (docs/tuning.md)") from None
 
