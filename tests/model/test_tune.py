@@ -75,11 +75,11 @@ def _project(tmp_path, slice_ctx, name: str, **tune) -> StageContext:
 
 
 def _trials(ctx: StageContext) -> list[tuple]:
-    from fairgate.adapters.tune_study import JOURNAL, complete
-
     import optuna
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
+
+    from fairgate.adapters.tune_study import JOURNAL, complete
 
     storage = JournalStorage(JournalFileBackend(str(ctx.path(JOURNAL))))
     (name,) = optuna.get_all_study_names(storage)
