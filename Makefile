@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install run test test-fast lint repro ui clean bench bench-statistics bench-monitoring services services-down
+.PHONY: install run test test-fast lint repro ui clean bench bench-statistics bench-monitoring bench-tuning services services-down
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -60,3 +60,6 @@ bench-statistics: $(STAMP)
 
 bench-monitoring: $(STAMP)
 	QUICK=$(QUICK) $(BIN)/python -m bench.monitoring
+
+bench-tuning: $(STAMP)
+	QUICK=$(QUICK) $(BIN)/python -m bench.tuning

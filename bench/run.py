@@ -288,6 +288,7 @@ def main() -> None:
     from bench.models import encodings, explain_cost, models
     from bench.scoring import scoring
     from bench.throughput import measure
+    from bench.tuning import scale as tuning_scale
 
     results: dict[str, object] = {"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
                                   "date": datetime.now(UTC).isoformat(timespec="seconds"), "quick": QUICK}
@@ -311,6 +312,7 @@ def main() -> None:
         ("models", lambda: models([50_000] if QUICK else [200_000, 1_000_000])),
         ("encodings", lambda: encodings(50_000 if QUICK else 200_000)),
         ("explain", lambda: explain_cost(50_000 if QUICK else 200_000)),
+        ("tuning", lambda: tuning_scale(20_000 if QUICK else 60_000, 16 if QUICK else 48)),
     ]
     if not QUICK:
         steps += [("overhead_1m", lambda: overhead_at(1_000_000)), ("overhead_10m", lambda: overhead_at(10_000_000)),
@@ -328,10 +330,11 @@ def main() -> None:
 
 def keys_kept() -> dict:
     """The keys other benches wrote into results.json: `make bench GPU=1` the `gpu_*` keys, often on another
-    machine, and `make bench-statistics` and `make bench-monitoring` their studies; a run of this one must not erase
-    them."""
+    machine, and `make bench-statistics`, `make bench-monitoring` and `make bench-tuning` their studies; a run of
+    this one must not erase them."""
     earlier = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    return {key: value for key, value in earlier.items() if key.startswith("gpu_") or key in ("statistics", "monitoring")}
+    return {key: value for key, value in earlier.items()
+            if key.startswith("gpu_") or key in ("statistics", "monitoring", "tuning")}
 
 
 def summarise(results: dict) -> dict:
@@ -366,6 +369,8 @@ def summarise(results: dict) -> dict:
     flat.update({f"model_{key}": value for key, value in results["models"].items()})
     flat.update({f"encoding_{key}": value for key, value in results["encodings"].items()})
     flat.update({f"explain_{key}": value for key, value in results["explain"].items()})
+    flat.update({f"tune_{key}": results["tuning"][key] for key in ("trials_per_min_1w", "trials_per_min_2w",
+                                                                   "speedup_2w", "start_s_2w")})
     if "overhead_1m" in results:
         flat["overhead_ratio_1m"] = results["overhead_1m"]["ratio"]
         flat["fairgate_run_1m_s"] = results["overhead_1m"]["fairgate_run_s"]
@@ -406,7 +411,7 @@ TARGETS = {
     "scale_10m_peak_rss_gb": "<= 8", "scale_ratio_10m_1m": "<= 11",
     "scale_30m_peak_rss_gb": "<= 8", "scale_ratio_30m_10m": "<= 3.3", "gx_rows_per_s": ">= 2,000,000",
     "model_log_s": "<= 1", "init_1m_s": "< 10", "diagnosis_share_of_validate": "a few percent",
-    "score_peak_rss_gb_1m": "bounded (about the 200k figure)",
+    "score_peak_rss_gb_1m": "bounded (about the 200k figure)", "tune_speedup_2w": ">= 1.6",
 }
 
 

@@ -14,16 +14,20 @@ from typing import Any
 
 import numpy as np
 
+from fairgate.core.backends import load_backend
 from fairgate.core.errors import StageError
 from fairgate.core.train_config import TrainConfig
-from fairgate.core.tune import DIRECTIONS, suggest, train_overrides, tuned_train
-from fairgate.core.tune_config import TuneConfig
-from fairgate.core.tune_trial import TrialRows, fit_and_judge
+from fairgate.core.tune import DIRECTIONS, corner_values, suggest, train_overrides, tuned_train
+from fairgate.core.tune_config import FAMILIES, TuneConfig
+from fairgate.core.tune_trial import TrialRows, fit_and_judge, thread_limit
 
 log = logging.getLogger(__name__)
 JOURNAL = ".fairgate/tune/journal.log"
 THREADS_PER_TRIAL = 1
 CONNECT_TIMEOUT_S = 10
+WARM_UP_ROWS = 256
+TRIM_THRESHOLD = 128 * 2**20
+FAMILY_COST = {"mlp": 4}  # a network's trial takes several times a boosting one's
 Job = tuple[Any, str, dict[str, Any], TrainConfig]  # (Optuna trial, family, values, its train config)
 
 
@@ -83,7 +87,9 @@ class LocalTrials:
 
 
 class DaskTrials:
-    """Trials fitted on a Dask cluster's workers; the rows are sent to every worker once."""
+    """Trials fitted on a Dask cluster's workers; the rows are sent to every worker once. Each worker thread holds
+    one trial at a time (the slowest family's first): a trial queued behind a long one would wait while others
+    idle."""
 
     def __init__(self, client: Any, rows: TrialRows) -> None:
         self.client, self.rows = client, client.scatter(rows, broadcast=True)
@@ -91,21 +97,32 @@ class DaskTrials:
     def results(self, jobs: list[Job], fit: Callable[..., dict[str, Any]]) -> Iterator[tuple[Job, Any]]:
         from distributed import as_completed
 
-        futures = {self.client.submit(fit, self.rows, job[3], pure=False): job for job in jobs}
+        waiting = sorted(jobs, key=lambda job: -FAMILY_COST.get(job[1], 1))
+        slots = max(1, sum(self.client.nthreads().values()))
+        running: dict[Any, Job] = {}
+        finished = as_completed()
         try:
-            for future in as_completed(futures):
+            while waiting or running:
+                while waiting and len(running) < slots:
+                    job = waiting.pop(0)
+                    future = self.client.submit(fit, self.rows, job[3], pure=False)
+                    running[future] = job
+                    finished.add(future)
+                future = next(finished)
                 error = future.exception()
-                yield futures[future], error if error is not None else future.result()
+                yield running.pop(future), error if error is not None else future.result()
         except BaseException:  # Ctrl+C or a failed trial: no worker goes on with this batch
-            self.client.cancel(list(futures))
+            self.client.cancel(list(running))
             raise
 
 
 @contextmanager
-def trial_runner(cfg: TuneConfig, rows: TrialRows) -> Iterator[LocalTrials | DaskTrials]:
+def trial_runner(cfg: TuneConfig, rows: TrialRows, base: TrainConfig) -> Iterator[LocalTrials | DaskTrials]:
     """Where trials run: an existing Dask cluster (``tune.scheduler``), a local one of ``tune.workers``
     single-threaded processes, or this process alone for one worker. A local cluster's workers stop with it."""
+    configs = warm_up_configs(cfg, base)
     if cfg.scheduler is None and cfg.workers == 1:
+        warm_up(rows, configs)
         yield LocalTrials(rows)
         return
     from distributed import Client, LocalCluster
@@ -122,15 +139,99 @@ def trial_runner(cfg: TuneConfig, rows: TrialRows) -> Iterator[LocalTrials | Das
                                  "cluster") from None
             cluster = None
         else:
-            cluster = LocalCluster(n_workers=cfg.workers, threads_per_worker=THREADS_PER_TRIAL, processes=True,
-                                   dashboard_address=None)
+            import dask
+
+            # Dask's workers return freed memory to the system at every 64 KiB, which made a network's trial a
+            # third slower here (torch allocates and frees each batch's tensors); trials keep glibc's own habit.
+            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": TRIM_THRESHOLD}):
+                cluster = LocalCluster(n_workers=cfg.workers, threads_per_worker=THREADS_PER_TRIAL, processes=True,
+                                       dashboard_address=None)
             client = Client(cluster)
     try:
+        client.run(warm_up, rows, configs)
         yield DaskTrials(client, rows)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def warm_up(rows: TrialRows, configs: list[TrainConfig]) -> None:
+    """Fit each family once on a few rows: a library's first fit in a process (torch's above all, about 2 s) is
+    paid when the workers start, not by whichever trial comes first."""
+    few = TrialRows(rows.X_train[:WARM_UP_ROWS], rows.y_train[:WARM_UP_ROWS], rows.X_val[:WARM_UP_ROWS],
+                    rows.y_val[:WARM_UP_ROWS], rows.val_groups.iloc[:WARM_UP_ROWS])
+    for cfg in configs:
+        with thread_limit(cfg, THREADS_PER_TRIAL) as limited:
+            load_backend(limited.framework).fit(few.X_train, few.y_train, few.X_val, few.y_val, limited)
+
+
+def warm_up_configs(cfg: TuneConfig, base: TrainConfig) -> list[TrainConfig]:
+    """One small config per family of the space (its params' low ends; one epoch for a network)."""
+    configs = []
+    for family, dims in cfg.dimensions().items():
+        overrides = train_overrides(base, family, corner_values(dims, "low"))
+        if FAMILIES[family].framework != "sklearn":
+            overrides["epochs"] = 1
+        configs.append(tuned_train(base, overrides))
+    return configs
+
+
+@contextmanager
+def trial_runner(cfg: TuneConfig, rows: TrialRows, base: TrainConfig) -> Iterator[LocalTrials | DaskTrials]:
+    """Where trials run: an existing Dask cluster (``tune.scheduler``), a local one of ``tune.workers``
+    single-threaded processes, or this process alone for one worker. A local cluster's workers stop with it."""
+    configs = warm_up_configs(cfg, base)
+    if cfg.scheduler is None and cfg.workers == 1:
+        warm_up(rows, configs)
+        yield LocalTrials(rows)
+        return
+    from distributed import Client, LocalCluster
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Dask's notes on ports and memory limits are not the user's business
+        if cfg.scheduler is not None:
+            try:
+                client = Client(cfg.scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+            except OSError as exc:
+                raise StageError("tune", f"tune.scheduler: no Dask scheduler answered at {cfg.scheduler} within "
+                                 f"{CONNECT_TIMEOUT_S} s ({exc})", "start one (`dask scheduler`, then `dask worker "
+                                 "ADDRESS` on each machine), or set tune.scheduler to null for a local "
+                                 "cluster") from None
+            cluster = None
+        else:
+            import dask
+
+            # Dask's workers return freed memory to the system at every 64 KiB, which made a network's trial a
+            # third slower here (torch allocates and frees each batch's tensors); trials keep glibc's own habit.
+            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": TRIM_THRESHOLD}):
+                cluster = LocalCluster(n_workers=cfg.workers, threads_per_worker=THREADS_PER_TRIAL, processes=True,
+                                       dashboard_address=None)
+            client = Client(cluster)
+    try:
+        client.run(warm_up, rows, configs)
+        yield DaskTrials(client, rows)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def warm_up(rows: TrialRows, configs: list[TrainConfig]) -> None:
+    """Fit each family once on a few rows: a library's first fit in a process (torch's above all, about 2 s) is
+    paid when the workers start, not by whichever trial comes first."""
+    few = TrialRows(rows.X_train[:WARM_UP_ROWS], rows.y_train[:WARM_UP_ROWS], rows.X_val[:WARM_UP_ROWS],
+                    rows.y_val[:WARM_UP_ROWS], rows.val_groups.iloc[:WARM_UP_ROWS])
+    for cfg in configs:
+        with thread_limit(cfg, THREADS_PER_TRIAL) as limited:
+            load_backend(limited.framework).fit(few.X_train, few.y_train, few.X_val, few.y_val, limited)
+
+
+def warm_up_configs(cfg: TuneConfig, base: TrainConfig) -> list[TrainConfig]:
+    return [tuned_train(base, train_overrides(base, family, corner_values(dims, "low")) | {"epochs": 1})
+            if FAMILIES[family].framework != "sklearn" else
+            tuned_train(base, train_overrides(base, family, corner_values(dims, "low")))
+            for family, dims in cfg.dimensions().items()]
 
 
 def run_trials(open_: Callable[[int], Any], cfg: TuneConfig, base: TrainConfig, runner: LocalTrials | DaskTrials,

@@ -42,6 +42,11 @@ def tuned_train(base: TrainConfig, overrides: dict[str, Any]) -> TrainConfig:
     return TrainConfig.model_validate(base.model_dump() | overrides)
 
 
+def corner_values(dims: list[Dimension], end: str) -> dict[str, Any]:
+    """A family's params at one end of every range (``low`` or ``high``; the first of a list of choices)."""
+    return {d.name: d.choices[0] if d.choices is not None else getattr(d, end) for d in dims}
+
+
 def objectives(report: dict[str, Any], primary_metric: str) -> dict[str, Any]:
     """A validation report's primary metric and every gap the gate checks (``metric[feature]``), with the largest."""
     gaps = {f"{metric}[{feature}]": float(fair[metric])

@@ -48,3 +48,12 @@ def test_a_cpu_bench_run_keeps_the_gpu_keys_and_the_statistics_study_other_runs_
     assert run.keys_kept() == {"gpu_torch_ratio": 179.25, "gpu_device": "NVIDIA H200", "statistics": {"trials": 4000}}
     results.unlink()
     assert run.keys_kept() == {}
+
+
+def test_the_tuning_step_runs_one_study_on_one_worker_and_on_two():
+    from bench.tuning import scale
+
+    result = scale(3_000, 4, repeats=1)
+    assert result["trials_per_min_1w"] > 0 and result["trials_per_min_2w"] > 0
+    assert result["speedup_2w"] == round(result["trials_per_min_2w"] / result["trials_per_min_1w"], 2)
+    assert sum(result["families"].values()) == 4

@@ -1,5 +1,6 @@
-"""Fairness-aware tuning in process: the search space's errors, the front and the selection rule, and the study on
-real processed rows - the same seed choosing the same trial, and a stopped study resumed to the same end."""
+"""Fairness-aware tuning: the search space's errors, the front and the selection rule, and the study on real
+processed rows without their test rows - the same seed choosing the same trial in one process, resumed after a
+stop, or on two Dask workers."""
 
 from __future__ import annotations
 
@@ -70,6 +71,7 @@ def _project(tmp_path, slice_ctx, name: str, **tune) -> StageContext:
     """A project holding the slice's processed rows, tuned with ``tune`` (its own MLflow store and journal)."""
     root = tmp_path / name
     shutil.copytree(slice_ctx.path(paths.PROCESSED), root / paths.PROCESSED)
+    (root / paths.PROCESSED / paths.TEST).unlink()  # the study never reads the test rows
     raw = slice_ctx.params.model_dump(by_alias=True) | {"tune": {"space": FAST_SPACE, "batch": 3} | tune}
     return StageContext(root=root, params=build_params(raw))
 
@@ -87,7 +89,7 @@ def _trials(ctx: StageContext) -> list[tuple]:
     return sorted(tuple(sorted(t.params.items())) + tuple(t.values) for t in complete(study))
 
 
-def test_the_same_seed_chooses_the_same_trial_and_a_stopped_study_resumes_to_the_same_end(tmp_path, slice_ctx,
+def test_the_same_seed_chooses_the_same_trial_resumed_or_on_dask_and_never_reads_test_rows(tmp_path, slice_ctx,
                                                                                            monkeypatch):
     from fairgate.adapters import tune_log
 
@@ -118,6 +120,11 @@ def test_the_same_seed_chooses_the_same_trial_and_a_stopped_study_resumes_to_the
     assert _trials(stopped) == _trials(whole), "the resumed study asks and scores what the unstopped one did"
     again = json.loads(stopped.path(paths.TUNED).read_text())
     assert again["chosen"]["values"] == chosen["chosen"]["values"] and again["train"] == chosen["train"]
+
+    on_dask = _project(tmp_path, slice_ctx, "dask", trials=6, workers=2)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{on_dask.root / 'mlflow.db'}")
+    run_stage(on_dask, "tune")
+    assert _trials(on_dask) == _trials(whole), "two Dask workers ask and score what one process did"
 
 
 def test_a_param_the_family_does_not_take_stops_before_any_trial(tmp_path, slice_ctx, monkeypatch):

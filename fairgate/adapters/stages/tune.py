@@ -17,7 +17,7 @@ from fairgate.adapters.stages.inputs import training_arrays
 from fairgate.adapters.tune_log import TrialLog
 from fairgate.adapters.tune_study import open_study, run_trials, study_name, trial_fit, trial_runner
 from fairgate.core.errors import StageError
-from fairgate.core.tune import ceilings_of, choose, train_overrides, tuned_train
+from fairgate.core.tune import ceilings_of, choose, corner_values, train_overrides, tuned_train
 from fairgate.core.tune_trial import TrialRows
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def check_space(ctx: StageContext) -> None:
     base = ctx.params.train
     for family, dims in ctx.params.tune.dimensions().items():
         for end in ("low", "high"):
-            values = {d.name: d.choices[0] if d.choices is not None else getattr(d, end) for d in dims}
+            values = corner_values(dims, end)
             try:
                 tuned_train(base, train_overrides(base, family, values))
             except ValidationError as exc:
@@ -64,7 +64,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
         trial_log = TrialLog(ctx.root, ctx.params.tracking.experiment, ctx.params.gate.primary_metric, name,
                              cfg.trials)
         log.info("tune: study %s, %d trials on %s", name, cfg.trials, cfg.scheduler or f"{cfg.workers} worker(s)")
-        with trial_runner(cfg, rows) as runner:
+        with trial_runner(cfg, rows, ctx.params.train) as runner:
             study = run_trials(lambda seed: open_study(ctx.root, name, seed), cfg, ctx.params.train, runner,
                                trial_fit(ctx.params.evaluate, ctx.params.gate.primary_metric), trial_log.done)
         points = trial_log.points(study)
