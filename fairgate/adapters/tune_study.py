@@ -120,9 +120,9 @@ class DaskTrials:
 def trial_runner(cfg: TuneConfig, rows: TrialRows, base: TrainConfig) -> Iterator[LocalTrials | DaskTrials]:
     """Where trials run: an existing Dask cluster (``tune.scheduler``), a local one of ``tune.workers``
     single-threaded processes, or this process alone for one worker. A local cluster's workers stop with it."""
-    configs = warm_up_configs(cfg, base)
+    configs, few = warm_up_configs(cfg, base), rows.head(WARM_UP_ROWS)
     if cfg.scheduler is None and cfg.workers == 1:
-        warm_up(rows, configs)
+        warm_up(few, configs)
         yield LocalTrials(rows)
         return
     from distributed import Client, LocalCluster
@@ -148,7 +148,7 @@ def trial_runner(cfg: TuneConfig, rows: TrialRows, base: TrainConfig) -> Iterato
                                        dashboard_address=None)
             client = Client(cluster)
     try:
-        client.run(warm_up, rows, configs)
+        client.run(warm_up, few, configs)
         yield DaskTrials(client, rows)
     finally:
         client.close()
@@ -156,14 +156,15 @@ def trial_runner(cfg: TuneConfig, rows: TrialRows, base: TrainConfig) -> Iterato
             cluster.close()
 
 
-def warm_up(rows: TrialRows, configs: list[TrainConfig]) -> None:
+def warm_up(few: TrialRows, configs: list[TrainConfig]) -> None:
     """Fit each family once on a few rows: a library's first fit in a process (torch's above all, about 2 s) is
     paid when the workers start, not by whichever trial comes first."""
-    few = TrialRows(rows.X_train[:WARM_UP_ROWS], rows.y_train[:WARM_UP_ROWS], rows.X_val[:WARM_UP_ROWS],
-                    rows.y_val[:WARM_UP_ROWS], rows.val_groups.iloc[:WARM_UP_ROWS])
     for cfg in configs:
         with thread_limit(cfg, THREADS_PER_TRIAL) as limited:
-            load_backend(limited.framework).fit(few.X_train, few.y_train, few.X_val, few.y_val, limited)
+            try:
+                load_backend(limited.framework).fit(few.X_train, few.y_train, few.X_val, few.y_val, limited)
+            except Exception:  # noqa: BLE001 - a few rows may hold one class; the trials then pay the first fit
+                log.debug("tune: warm-up fit of %s failed", limited.estimator, exc_info=True)
 
 
 def warm_up_configs(cfg: TuneConfig, base: TrainConfig) -> list[TrainConfig]:
@@ -175,63 +176,6 @@ def warm_up_configs(cfg: TuneConfig, base: TrainConfig) -> list[TrainConfig]:
             overrides["epochs"] = 1
         configs.append(tuned_train(base, overrides))
     return configs
-
-
-@contextmanager
-def trial_runner(cfg: TuneConfig, rows: TrialRows, base: TrainConfig) -> Iterator[LocalTrials | DaskTrials]:
-    """Where trials run: an existing Dask cluster (``tune.scheduler``), a local one of ``tune.workers``
-    single-threaded processes, or this process alone for one worker. A local cluster's workers stop with it."""
-    configs = warm_up_configs(cfg, base)
-    if cfg.scheduler is None and cfg.workers == 1:
-        warm_up(rows, configs)
-        yield LocalTrials(rows)
-        return
-    from distributed import Client, LocalCluster
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Dask's notes on ports and memory limits are not the user's business
-        if cfg.scheduler is not None:
-            try:
-                client = Client(cfg.scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
-            except OSError as exc:
-                raise StageError("tune", f"tune.scheduler: no Dask scheduler answered at {cfg.scheduler} within "
-                                 f"{CONNECT_TIMEOUT_S} s ({exc})", "start one (`dask scheduler`, then `dask worker "
-                                 "ADDRESS` on each machine), or set tune.scheduler to null for a local "
-                                 "cluster") from None
-            cluster = None
-        else:
-            import dask
-
-            # Dask's workers return freed memory to the system at every 64 KiB, which made a network's trial a
-            # third slower here (torch allocates and frees each batch's tensors); trials keep glibc's own habit.
-            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": TRIM_THRESHOLD}):
-                cluster = LocalCluster(n_workers=cfg.workers, threads_per_worker=THREADS_PER_TRIAL, processes=True,
-                                       dashboard_address=None)
-            client = Client(cluster)
-    try:
-        client.run(warm_up, rows, configs)
-        yield DaskTrials(client, rows)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-def warm_up(rows: TrialRows, configs: list[TrainConfig]) -> None:
-    """Fit each family once on a few rows: a library's first fit in a process (torch's above all, about 2 s) is
-    paid when the workers start, not by whichever trial comes first."""
-    few = TrialRows(rows.X_train[:WARM_UP_ROWS], rows.y_train[:WARM_UP_ROWS], rows.X_val[:WARM_UP_ROWS],
-                    rows.y_val[:WARM_UP_ROWS], rows.val_groups.iloc[:WARM_UP_ROWS])
-    for cfg in configs:
-        with thread_limit(cfg, THREADS_PER_TRIAL) as limited:
-            load_backend(limited.framework).fit(few.X_train, few.y_train, few.X_val, few.y_val, limited)
-
-
-def warm_up_configs(cfg: TuneConfig, base: TrainConfig) -> list[TrainConfig]:
-    return [tuned_train(base, train_overrides(base, family, corner_values(dims, "low")) | {"epochs": 1})
-            if FAMILIES[family].framework != "sklearn" else
-            tuned_train(base, train_overrides(base, family, corner_values(dims, "low")))
-            for family, dims in cfg.dimensions().items()]
 
 
 def run_trials(open_: Callable[[int], Any], cfg: TuneConfig, base: TrainConfig, runner: LocalTrials | DaskTrials,

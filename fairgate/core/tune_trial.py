@@ -32,6 +32,10 @@ class TrialRows:
     y_val: np.ndarray
     val_groups: pd.DataFrame
 
+    def head(self, rows: int) -> TrialRows:
+        return TrialRows(self.X_train[:rows], self.y_train[:rows], self.X_val[:rows], self.y_val[:rows],
+                         self.val_groups.iloc[:rows])
+
 
 @contextmanager
 def thread_limit(cfg: TrainConfig, threads: int) -> Iterator[TrainConfig]:
