@@ -135,3 +135,14 @@ def test_a_param_the_family_does_not_take_stops_before_any_trial(tmp_path, slice
     with pytest.raises(StageError, match=r"tune.space.lightgbm.num_leafs is not a parameter of lightgbm.LGBMClassifier"):
         run_stage(ctx, "tune")
     assert not ctx.path(".fairgate/tune").exists()
+
+
+def test_a_scheduler_that_does_not_answer_is_named_with_the_fix(slice_ctx, monkeypatch):
+    from fairgate.adapters import tune_study
+    from fairgate.adapters.stages.tune import trial_rows
+
+    monkeypatch.setattr(tune_study, "CONNECT_TIMEOUT_S", 2)
+    cfg = build_params({"tune": {"scheduler": "tcp://127.0.0.1:9", "space": FAST_SPACE}}).tune
+    with pytest.raises(StageError, match=r"no Dask scheduler answered at tcp://127.0.0.1:9 within 2 s"):
+        with tune_study.trial_runner(cfg, trial_rows(slice_ctx), slice_ctx.params.train):
+            pass
