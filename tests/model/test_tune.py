@@ -143,6 +143,6 @@ def test_a_scheduler_that_does_not_answer_is_named_with_the_fix(slice_ctx, monke
 
     monkeypatch.setattr(tune_study, "CONNECT_TIMEOUT_S", 2)
     cfg = build_params({"tune": {"scheduler": "tcp://127.0.0.1:9", "space": FAST_SPACE}}).tune
+    runner = tune_study.trial_runner(cfg, trial_rows(slice_ctx), slice_ctx.params.train)
     with pytest.raises(StageError, match=r"no Dask scheduler answered at tcp://127.0.0.1:9 within 2 s"):
-        with tune_study.trial_runner(cfg, trial_rows(slice_ctx), slice_ctx.params.train):
-            pass
+        runner.__enter__()
