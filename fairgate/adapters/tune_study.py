@@ -26,7 +26,7 @@ JOURNAL = ".fairgate/tune/journal.log"
 THREADS_PER_TRIAL = 1
 CONNECT_TIMEOUT_S = 10
 WARM_UP_ROWS = 256
-TRIM_THRESHOLD = 128 * 2**20
+WORKER_DEFAULTS = ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 FAMILY_COST = {"mlp": 4}  # a network's trial takes several times a boosting one's
 Job = tuple[Any, str, dict[str, Any], TrainConfig]  # (Optuna trial, family, values, its train config)
 
@@ -141,9 +141,11 @@ def trial_runner(cfg: TuneConfig, rows: TrialRows, base: TrainConfig) -> Iterato
         else:
             import dask
 
-            # Dask's workers return freed memory to the system at every 64 KiB, which made a network's trial a
-            # third slower here (torch allocates and frees each batch's tensors); trials keep glibc's own habit.
-            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": TRIM_THRESHOLD}):
+            # Dask starts its workers with MALLOC_TRIM_THRESHOLD_=65536, which also turns off glibc's adaptive mmap
+            # threshold (each batch's tensors were mapped and unmapped again), and OMP_NUM_THREADS=1, under which
+            # torch ran slower than with one thread set by thread_limit: a network's trial took a third longer in a
+            # worker than here. Workers start with this process's defaults; each trial limits its own threads.
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": dict.fromkeys(WORKER_DEFAULTS)}):
                 cluster = LocalCluster(n_workers=cfg.workers, threads_per_worker=THREADS_PER_TRIAL, processes=True,
                                        dashboard_address=None)
             client = Client(cluster)
