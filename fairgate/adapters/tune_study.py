@@ -27,7 +27,7 @@ THREADS_PER_TRIAL = 1
 CONNECT_TIMEOUT_S = 10
 WARM_UP_ROWS = 256
 WORKER_DEFAULTS = ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-FAMILY_COST = {"mlp": 4}  # a network's trial takes several times a boosting one's
+FAMILY_COST = {"mlp": 4}  # sort key only: a network's trial (epochs over every row) usually outlasts a booster's
 Job = tuple[Any, str, dict[str, Any], TrainConfig]  # (Optuna trial, family, values, its train config)
 
 
