@@ -10,6 +10,7 @@ from typing import Any
 from fairgate.adapters.infra import mlflow_store
 from fairgate.adapters.infra.tracking import safe_key
 from fairgate.adapters.tune_study import complete
+from fairgate.core.gate import check_parts
 
 log = logging.getLogger(__name__)
 STUDY_TAG = "fairgate.tune_study"
@@ -33,8 +34,9 @@ class TrialLog:
 
         metrics = {f"val.{self.primary}": result["primary"], "val.largest_gap": result["largest_gap"],
                    "trial.seconds": result["seconds"]}
-        metrics |= {safe_key(f"val.{name.split('[', 1)[1].rstrip(']')}.{name.split('[', 1)[0]}"): value
-                    for name, value in result["gaps"].items()}
+        for name, value in result["gaps"].items():
+            metric, feature = check_parts(name)
+            metrics[safe_key(f"val.{feature}.{metric}")] = value
         child = self.client.create_run(self.experiment, run_name=f"trial {trial.number} {family}", tags={
             "mlflow.parentRunId": self.parent, "fairgate.tune": "trial", "tune.family": family,
             "tune.trial": str(trial.number), "tune.worker": result["worker"]})

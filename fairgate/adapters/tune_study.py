@@ -17,7 +17,7 @@ import numpy as np
 from fairgate.core.backends import load_backend
 from fairgate.core.errors import StageError
 from fairgate.core.train_config import TrainConfig
-from fairgate.core.tune import DIRECTIONS, corner_values, suggest, train_overrides, tuned_train
+from fairgate.core.tune import DIRECTIONS, corner_train, suggest, train_overrides, tuned_train
 from fairgate.core.tune_config import FAMILIES, TuneConfig
 from fairgate.core.tune_trial import TrialRows, fit_and_judge, thread_limit
 
@@ -171,13 +171,8 @@ def warm_up(few: TrialRows, configs: list[TrainConfig]) -> None:
 
 def warm_up_configs(cfg: TuneConfig, base: TrainConfig) -> list[TrainConfig]:
     """One small config per family of the space (its params' low ends; one epoch for a network)."""
-    configs = []
-    for family, dims in cfg.dimensions().items():
-        overrides = train_overrides(base, family, corner_values(dims, "low"))
-        if FAMILIES[family].framework != "sklearn":
-            overrides["epochs"] = 1
-        configs.append(tuned_train(base, overrides))
-    return configs
+    return [corner_train(base, family, dims, "low", **({} if FAMILIES[family].framework == "sklearn" else {"epochs": 1}))
+            for family, dims in cfg.dimensions().items()]
 
 
 def run_trials(open_: Callable[[int], Any], cfg: TuneConfig, base: TrainConfig, runner: LocalTrials | DaskTrials,

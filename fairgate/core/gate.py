@@ -139,6 +139,12 @@ def needed_text(needed: dict[str, int | None], stats: dict[str, Any], feature: s
     return " and ".join(parts) + " would decide it"
 
 
+def check_parts(name: str) -> tuple[str, str | None]:
+    """A check's name, ``metric[feature]``, as (metric, feature); a name without a feature gives (name, None)."""
+    metric, _, rest = name.partition("[")
+    return metric, rest[:-1] if rest else None
+
+
 def fairness_check(stats: dict[str, Any], feature: str, metric: str, cfg: GateConfig) -> Check:
     """One gap's check: fail when its lower CI bound is above the ceiling, pass when its upper bound is below it
     and every group has ``min_group_size`` of the rows it uses, else insufficient evidence."""

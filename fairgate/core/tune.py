@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fairgate.core.gate import CEILINGS
+from fairgate.core.gate import CEILINGS, check_parts
 from fairgate.core.train_config import TrainConfig
 from fairgate.core.tune_config import FAMILIES, Dimension
 
@@ -47,6 +47,12 @@ def corner_values(dims: list[Dimension], end: str) -> dict[str, Any]:
     return {d.name: d.choices[0] if d.choices is not None else getattr(d, end) for d in dims}
 
 
+def corner_train(base: TrainConfig, family: str, dims: list[Dimension], end: str,
+                 **extra: Any) -> TrainConfig:
+    """``base`` with ``family`` at one end of its ranges (and ``extra`` train keys), validated."""
+    return tuned_train(base, train_overrides(base, family, corner_values(dims, end)) | extra)
+
+
 def objectives(report: dict[str, Any], primary_metric: str) -> dict[str, Any]:
     """A validation report's primary metric and every gap the gate checks (``metric[feature]``), with the largest."""
     gaps = {f"{metric}[{feature}]": float(fair[metric])
@@ -64,7 +70,7 @@ def pareto_front(points: list[dict[str, Any]]) -> list[int]:
 
 def clears_margin(point: dict[str, Any], ceilings: dict[str, float], margin: float) -> bool:
     """Whether every validation gap sits at least ``margin`` below its ceiling."""
-    return all(value <= ceilings[name.split("[", 1)[0]] - margin for name, value in point["gaps"].items())
+    return all(value <= ceilings[check_parts(name)[0]] - margin for name, value in point["gaps"].items())
 
 
 def choose(points: list[dict[str, Any]], ceilings: dict[str, float], margin: float) -> dict[str, Any]:

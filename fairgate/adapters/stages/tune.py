@@ -17,7 +17,7 @@ from fairgate.adapters.stages.inputs import training_arrays
 from fairgate.adapters.tune_log import TrialLog
 from fairgate.adapters.tune_study import open_study, run_trials, study_name, trial_fit, trial_runner
 from fairgate.core.errors import StageError
-from fairgate.core.tune import ceilings_of, choose, corner_values, train_overrides, tuned_train
+from fairgate.core.tune import ceilings_of, choose, corner_train, corner_values, train_overrides
 from fairgate.core.tune_trial import TrialRows
 
 log = logging.getLogger(__name__)
@@ -31,16 +31,15 @@ def trial_rows(ctx: StageContext) -> TrialRows:
 
 def check_space(ctx: StageContext) -> None:
     """Every family's params at both ends of their ranges are ones the family accepts, before any trial runs."""
-    base = ctx.params.train
     for family, dims in ctx.params.tune.dimensions().items():
         for end in ("low", "high"):
-            values = corner_values(dims, end)
             try:
-                tuned_train(base, train_overrides(base, family, values))
+                corner_train(ctx.params.train, family, dims, end)
             except ValidationError as exc:
                 problem = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()).replace(
                     "train.estimator_params.", f"tune.space.{family}.")
-                raise StageError("tune", f"tune.space.{family} cannot be fitted with {values}: {problem}",
+                raise StageError("tune", f"tune.space.{family} cannot be fitted with {corner_values(dims, end)}: "
+                                 f"{problem}",
                                  f"fix the names or ranges under tune.space.{family} (docs/tuning.md)") from None
 
 
@@ -67,13 +66,13 @@ def run(ctx: StageContext) -> dict[str, Any]:
         with trial_runner(cfg, rows, ctx.params.train) as runner:
             study = run_trials(lambda seed: open_study(ctx.root, name, seed), cfg, ctx.params.train, runner,
                                trial_fit(ctx.params.evaluate, ctx.params.gate.primary_metric), trial_log.done)
-        points = trial_log.points(study)
-        picked = choose(points, ceilings_of(ctx.params.gate), cfg.margin)
+        points, ceilings = trial_log.points(study), ceilings_of(ctx.params.gate)
+        picked = choose(points, ceilings, cfg.margin)
         record = _record(ctx, name, points, picked, trial_log.parent)
         table = pd.DataFrame([{"number": p["number"], "family": p["family"], "primary": p["primary"],
                                "largest_gap": p["largest_gap"], "on_front": i in picked["front"],
                                "chosen": i == picked["index"]} for i, p in enumerate(points)], columns=COLUMNS)
-        limit = min(ceilings_of(ctx.params.gate).values()) - cfg.margin
+        limit = min(ceilings.values()) - cfg.margin
         drawing = figures.draw([figures.Figure("tune_front_figure", (points, picked["front"], picked["index"],
                                                                      ctx.params.gate.primary_metric, limit),
                                                ctx.path(paths.TUNE_FRONT_PLOT))])

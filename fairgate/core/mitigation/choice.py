@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from fairgate.core.gate import check_parts
 from fairgate.core.mitigation.thresholds import DEMOGRAPHIC_PARITY, EQUALIZED_ODDS
 
 GAP_CONSTRAINT = {"demographic_parity_difference": DEMOGRAPHIC_PARITY, "equalized_odds_difference": EQUALIZED_ODDS}
-
-
-def _feature_of(check_name: str) -> str:
-    return check_name[check_name.index("[") + 1:-1]
 
 
 def plan(decision: dict[str, Any], methods: list[str], constraint: str) -> tuple[list[str], list[str], str]:
@@ -33,7 +30,7 @@ def plan(decision: dict[str, Any], methods: list[str], constraint: str) -> tuple
     if not methods:
         return [], [], "off: mitigate.methods is empty"
     names = [c["name"] for c in failed]
-    features = list(dict.fromkeys(_feature_of(n) for n in names))
+    features = list(dict.fromkeys(check_parts(n)[1] for n in names))
     if constraint != "auto":
         return [constraint], features, f"ran for {constraint} (mitigate.constraint), as {names} failed"
     found = list(dict.fromkeys(GAP_CONSTRAINT[n.split("[")[0]] for n in names if n.split("[")[0] in GAP_CONSTRAINT))
