@@ -33,7 +33,7 @@ def plan(decision: dict[str, Any], methods: list[str], constraint: str) -> tuple
     features = list(dict.fromkeys(check_parts(n)[1] for n in names))
     if constraint != "auto":
         return [constraint], features, f"ran for {constraint} (mitigate.constraint), as {names} failed"
-    found = list(dict.fromkeys(GAP_CONSTRAINT[n.split("[")[0]] for n in names if n.split("[")[0] in GAP_CONSTRAINT))
+    found = list(dict.fromkeys(GAP_CONSTRAINT[m] for m in (check_parts(n)[0] for n in names) if m in GAP_CONSTRAINT))
     return found, features, f"ran for the failed constraints {found} ({names})"
 
 
